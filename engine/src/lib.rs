@@ -3,7 +3,28 @@
 //! Pure logic — no IO, no clock, no randomness source, no web-sys, no leptos — so the wasm wizard
 //! and native tools share it and it is tested natively. Callers pass in what the world provides
 //! (random bytes, the current time, response bodies).
+//!
+//! # Layout
+//! - [`settings`]: the settings of one service (the contract with presets and the wizard).
+//! - [`vars`]: the variables templates draw on; [`template`]: `{variable}` templates;
+//!   [`encode`]: how a value is encoded where it lands.
+//! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
+//! - [`request`]: the authorization URL, token and refresh requests.
+//! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
+//! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings.
 
+pub mod callback;
+pub mod discovery;
+pub mod encode;
+pub mod pkce;
+pub mod request;
+pub mod scopes;
 pub mod settings;
+pub mod template;
+pub mod token;
+pub mod validate;
+pub mod vars;
 
 pub use settings::*;
+pub use validate::{Endpoint, Field, Problem, SettingsError};
+pub use vars::{SECRET_VARIABLES, STANDARD_VARIABLES, Vars};

@@ -35,7 +35,7 @@ fn default_client_id_label() -> String {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct VariableSpec {
-    /// The name used in templates: `tenant` for `{tenant}`. ASCII letters, digits and `_`.
+    /// The name used in templates: `tenant` for `{tenant}`. ASCII letters, digits, `_`, `-` and `.`.
     pub name: String,
     /// The label shown to the user ("Tenant ID", "Account ID").
     pub label: String,

@@ -1,1 +1,362 @@
-//! presets
+//! The pre-configured services: one TOML file per service under `data/`, embedded at compile time.
+//!
+//! # Layout
+//! - [`all`] / [`by_id`]: the bundled presets, parsed once (a [`LazyLock`]) and sorted by name.
+//! - [`parse`]: turns one preset file into a [`Preset`], strictly (unknown keys are errors) and with
+//!   a semantic check on top; the app uses it to import a preset-shaped file too.
+//! - [`token_host_patterns`]: the hosts the token and refresh calls of the presets go to, for the
+//!   relay's allow-list.
+//! - [`config`]: the JSON file the app exports and imports ("export configuration").
+//!
+//! Architecture invariant: this crate does no IO (no `std::fs`, no network, no clock). It is
+//! compiled into the wasm app, so it stays small: `engine`, `serde`, `toml` (parsing only) and
+//! `serde_json`.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use engine::ServiceSettings;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub mod config;
+
+pub use config::{CONFIG_FORMAT_VERSION, ConfigError, ConfigFile};
+
+/// The bundled preset files, by file name. Listed by hand (no build script); a test checks that
+/// every file in `data/` is here.
+const BUNDLED: &[(&str, &str)] = &[
+    (
+        "business-central-online.toml",
+        include_str!("../data/business-central-online.toml"),
+    ),
+    (
+        "business-central-on-premises.toml",
+        include_str!("../data/business-central-on-premises.toml"),
+    ),
+    (
+        "constant-contact.toml",
+        include_str!("../data/constant-contact.toml"),
+    ),
+    ("criteo.toml", include_str!("../data/criteo.toml")),
+    ("dayforce.toml", include_str!("../data/dayforce.toml")),
+    ("facebook.toml", include_str!("../data/facebook.toml")),
+    (
+        "google-cloud.toml",
+        include_str!("../data/google-cloud.toml"),
+    ),
+    ("instagram.toml", include_str!("../data/instagram.toml")),
+    ("linkedin.toml", include_str!("../data/linkedin.toml")),
+    ("mailchimp.toml", include_str!("../data/mailchimp.toml")),
+    ("microsoft.toml", include_str!("../data/microsoft.toml")),
+    ("netsuite.toml", include_str!("../data/netsuite.toml")),
+    ("pinterest.toml", include_str!("../data/pinterest.toml")),
+    ("quickbooks.toml", include_str!("../data/quickbooks.toml")),
+    ("twitter.toml", include_str!("../data/twitter.toml")),
+    ("youtube.toml", include_str!("../data/youtube.toml")),
+];
+
+/// One pre-configured service: its settings plus what a user needs to know around them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Preset {
+    /// Stable identifier (kebab-case, equal to the file name without `.toml`): used in URLs,
+    /// exported configurations and `data-testid`s.
+    pub id: String,
+    /// The service's name as users know it.
+    pub name: String,
+    /// One line saying what the preset gets you.
+    pub description: String,
+    /// The service's main OAuth documentation page.
+    pub docs_url: String,
+    /// Every documentation page the settings rest on.
+    pub sources: Vec<String>,
+    /// When the settings were last checked against `sources` (`YYYY-MM-DD`).
+    pub checked: String,
+    /// Short advice shown beside the settings.
+    pub notes: Notes,
+    /// The settings the wizard starts from.
+    pub settings: ServiceSettings,
+}
+
+/// Short advice about a service, in the user's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Notes {
+    /// Where and how to register the app (and which type of app to choose).
+    pub register: String,
+    /// The service's rules for redirect URIs.
+    pub redirect_uri: String,
+    /// What to do with the token once you have it (API hosts to discover, follow-up calls).
+    pub after_token: String,
+    /// How long the access token, the refresh token and the code live.
+    pub lifetimes: String,
+}
+
+/// The bundled presets, sorted by name (case-insensitively).
+///
+/// # Panics
+/// Never for a build that passed its tests: the bundled files are checked by the crate's tests,
+/// so a failure here is a defect in `data/`, reported with the file and the key.
+pub fn all() -> &'static [Preset] {
+    static ALL: LazyLock<Vec<Preset>> = LazyLock::new(|| {
+        let mut presets: Vec<Preset> = BUNDLED
+            .iter()
+            .map(|(file, text)| {
+                parse(file, text)
+                    .unwrap_or_else(|error| panic!("bundled preset is broken: {error}"))
+            })
+            .collect();
+        presets.sort_by(|a, b| {
+            sort_key(&a.name)
+                .cmp(&sort_key(&b.name))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        presets
+    });
+    &ALL
+}
+
+fn sort_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The bundled preset with this id.
+pub fn by_id(id: &str) -> Option<&'static Preset> {
+    all().iter().find(|preset| preset.id == id)
+}
+
+/// The bundled preset files as `(file name, TOML text)`, in file-name order (for showing a
+/// preset's source, and for the tests that check the files).
+pub fn bundled_files() -> &'static [(&'static str, &'static str)] {
+    BUNDLED
+}
+
+/// The hosts the bundled presets' token and refresh calls go to, sorted and without duplicates.
+///
+/// A host label that holds a variable becomes `*`, so `https://{account_id}.suitetalk.api.netsuite.com/…`
+/// gives `*.suitetalk.api.netsuite.com`. A `*` stands for whatever the variable holds, which may be
+/// more than one label (Dayforce's test host `dfidtst.np`).
+pub fn token_host_patterns() -> Vec<String> {
+    let mut hosts: Vec<String> = all()
+        .iter()
+        .flat_map(|preset| {
+            std::iter::once(&preset.settings.token).chain(preset.settings.refresh.as_ref())
+        })
+        .filter_map(|endpoint| host_pattern(&endpoint.url))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+/// The host of a URL template, with each label that holds a `{variable}` turned into `*` and
+/// without port or credentials; `None` when the template has no `scheme://host`.
+pub fn host_pattern(url_template: &str) -> Option<String> {
+    let (_, rest) = url_template.trim().split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_and_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = if host_and_port.starts_with('[') {
+        // An IPv6 literal: its `:`s are not a port separator.
+        host_and_port
+            .find(']')
+            .map_or(host_and_port, |end| &host_and_port[..=end])
+    } else {
+        // Variable names cannot hold a `:`, so the first one starts the port.
+        host_and_port.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let labels: Vec<&str> = host
+        .split('.')
+        .map(|label| if label.contains('{') { "*" } else { label })
+        .collect();
+    Some(labels.join(".").to_ascii_lowercase())
+}
+
+/// Why a preset file was refused. Every message names the file; the TOML parser's messages also
+/// give the line, the column and the key.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum PresetError {
+    /// The text is not TOML, or it has a key the schema does not know, lacks a required key or
+    /// holds a value of the wrong type.
+    #[error("{file}: {message}")]
+    Syntax {
+        /// The file name given to [`parse`].
+        file: String,
+        /// The TOML parser's message (with line, column and key).
+        message: String,
+    },
+    /// The file is well-formed but some values are not acceptable.
+    #[error("{file}: {}", ProblemList(.problems))]
+    Invalid {
+        /// The file name given to [`parse`].
+        file: String,
+        /// Every problem found, not just the first.
+        problems: Vec<Problem>,
+    },
+}
+
+/// A value that is well-formed but not acceptable, with the key it is under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The key, as written in the file (`docs-url`, `notes.register`) or, for the settings, the
+    /// field as the wizard names it ("settings: Token URL").
+    pub key: String,
+    /// What is wrong, in words a user understands.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.key, self.message)
+    }
+}
+
+struct ProblemList<'a>(&'a [Problem]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses one preset file: strict TOML (unknown keys are errors), then a check of the values
+/// ([`Preset::check`]). `file_name` only labels the errors.
+pub fn parse(file_name: &str, text: &str) -> Result<Preset, PresetError> {
+    let preset: Preset = toml::from_str(text).map_err(|error| PresetError::Syntax {
+        file: file_name.to_owned(),
+        message: error.to_string().trim_end().to_owned(),
+    })?;
+    let problems = preset.check();
+    if problems.is_empty() {
+        Ok(preset)
+    } else {
+        Err(PresetError::Invalid {
+            file: file_name.to_owned(),
+            problems,
+        })
+    }
+}
+
+impl Preset {
+    /// Every problem with the values: an id that is not kebab-case, an empty or multi-line name or
+    /// description, links that are not https, a date that is not `YYYY-MM-DD`, empty notes, and
+    /// whatever [`ServiceSettings::validate`] finds.
+    pub fn check(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut report = |key: &str, message: String| {
+            problems.push(Problem {
+                key: key.to_owned(),
+                message,
+            })
+        };
+        if !is_kebab_id(&self.id) {
+            report(
+                "id",
+                format!(
+                    "`{}` is not a preset id: use lowercase letters, digits and single `-`",
+                    self.id
+                ),
+            );
+        }
+        for (key, value) in [("name", &self.name), ("description", &self.description)] {
+            if value.trim().is_empty() {
+                report(key, "is empty".to_owned());
+            } else if value.contains(['\n', '\r']) {
+                report(key, "must be one line".to_owned());
+            }
+        }
+        if let Err(message) = check_https(&self.docs_url) {
+            report("docs-url", message);
+        }
+        if self.sources.is_empty() {
+            report("sources", "lists no documentation page".to_owned());
+        }
+        for (index, source) in self.sources.iter().enumerate() {
+            if let Err(message) = check_https(source) {
+                report(&format!("sources[{index}]"), message);
+            }
+        }
+        if !is_iso_date(&self.checked) {
+            report(
+                "checked",
+                format!("`{}` is not a date written as YYYY-MM-DD", self.checked),
+            );
+        }
+        let notes = [
+            ("notes.register", &self.notes.register),
+            ("notes.redirect-uri", &self.notes.redirect_uri),
+            ("notes.after-token", &self.notes.after_token),
+            ("notes.lifetimes", &self.notes.lifetimes),
+        ];
+        for (key, value) in notes {
+            if value.trim().is_empty() {
+                report(key, "is empty".to_owned());
+            }
+        }
+        if let Err(errors) = self.settings.validate() {
+            for error in errors {
+                report("settings", error.to_string());
+            }
+        }
+        problems
+    }
+}
+
+/// `lowercase-words-and-digits`: no leading, trailing or doubled `-`.
+pub(crate) fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+fn check_https(link: &str) -> Result<(), String> {
+    match url::Url::parse(link) {
+        Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(()),
+        Ok(_) => Err(format!("`{link}` is not an https:// link")),
+        Err(error) => Err(format!("`{link}` is not a link ({error})")),
+    }
+}
+
+/// `YYYY-MM-DD` with a month 01–12 and a day that exists in that month.
+fn is_iso_date(date: &str) -> bool {
+    let bytes = date.as_bytes();
+    let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
+    if bytes.len() != 10
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !digits(0..4)
+        || !digits(5..7)
+        || !digits(8..10)
+    {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| date[range].parse::<u32>().unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days_in_month).contains(&day)
+}
+
+#[cfg(test)]
+mod tests;

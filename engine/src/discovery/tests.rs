@@ -1,0 +1,214 @@
+//! Tests of `discovery`.
+
+use super::*;
+use crate::settings::{BodyFormat, Credentials, HttpMethod};
+
+fn bare_settings() -> ServiceSettings {
+    ServiceSettings {
+        client_id_label: "Client ID".into(),
+        variables: Vec::new(),
+        authorization: None,
+        token: EndpointSettings {
+            url: String::new(),
+            method: HttpMethod::Post,
+            grant_type: "authorization_code".into(),
+            client_auth: ClientAuth::BasicHeader,
+            credentials: Credentials::Secret,
+            query: Vec::new(),
+            body_format: BodyFormat::Form,
+            body: Vec::new(),
+            headers: Vec::new(),
+        },
+        refresh: None,
+    }
+}
+
+const DOCUMENT: &str = r#"{
+    "issuer": "https://as.example.com/tenant1",
+    "authorization_endpoint": "https://as.example.com/tenant1/authorize",
+    "token_endpoint": "https://as.example.com/tenant1/token",
+    "code_challenge_methods_supported": ["plain", "S256"],
+    "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+    "scopes_supported": ["openid", "offline_access"],
+    "grant_types_supported": ["authorization_code", "refresh_token"],
+    "response_types_supported": ["code"],
+    "authorization_response_iss_parameter_supported": true
+}"#;
+
+#[test]
+fn urls_for_an_issuer_with_a_path() {
+    assert_eq!(
+        discovery_urls("https://as.example.com/tenant1/").unwrap(),
+        [
+            "https://as.example.com/.well-known/oauth-authorization-server/tenant1",
+            "https://as.example.com/tenant1/.well-known/openid-configuration",
+        ]
+    );
+}
+
+#[test]
+fn urls_for_an_issuer_without_a_path() {
+    assert_eq!(
+        discovery_urls(" http://127.0.0.1:8080 ").unwrap(),
+        [
+            "http://127.0.0.1:8080/.well-known/oauth-authorization-server",
+            "http://127.0.0.1:8080/.well-known/openid-configuration",
+        ]
+    );
+}
+
+#[test]
+fn a_well_known_url_is_used_as_is() {
+    let url = "https://accounts.google.com/.well-known/openid-configuration";
+    assert_eq!(discovery_urls(url).unwrap(), [url]);
+}
+
+#[test]
+fn bad_issuers() {
+    assert!(matches!(
+        discovery_urls("as.example.com"),
+        Err(DiscoveryError::InvalidIssuer(_))
+    ));
+    assert!(matches!(
+        discovery_urls("ftp://as.example.com"),
+        Err(DiscoveryError::InvalidIssuer(_))
+    ));
+    let error = discovery_urls("https://as.example.com/?x=1").unwrap_err();
+    assert!(error.to_string().contains("query or fragment"), "{error}");
+}
+
+#[test]
+fn parses_metadata() {
+    let metadata = parse_metadata(DOCUMENT).unwrap();
+    assert_eq!(
+        metadata.issuer.as_deref(),
+        Some("https://as.example.com/tenant1")
+    );
+    assert_eq!(
+        metadata.authorization_endpoint.as_deref(),
+        Some("https://as.example.com/tenant1/authorize")
+    );
+    assert_eq!(
+        metadata.token_endpoint.as_deref(),
+        Some("https://as.example.com/tenant1/token")
+    );
+    assert_eq!(metadata.code_challenge_methods_supported, ["plain", "S256"]);
+    assert_eq!(
+        metadata.token_endpoint_auth_methods_supported,
+        ["client_secret_post", "client_secret_basic"]
+    );
+    assert_eq!(metadata.scopes_supported, ["openid", "offline_access"]);
+    assert_eq!(
+        metadata.grant_types_supported,
+        ["authorization_code", "refresh_token"]
+    );
+    assert!(
+        metadata
+            .check_issuer("https://as.example.com/tenant1/")
+            .is_ok()
+    );
+    assert_eq!(
+        metadata.check_issuer("https://evil.example.com"),
+        Err(DiscoveryError::IssuerMismatch {
+            expected: "https://evil.example.com".into(),
+            found: "https://as.example.com/tenant1".into()
+        })
+    );
+}
+
+#[test]
+fn metadata_errors() {
+    assert!(matches!(
+        parse_metadata("<html>"),
+        Err(DiscoveryError::NotJson(_))
+    ));
+    assert!(matches!(
+        parse_metadata("[]"),
+        Err(DiscoveryError::NotJson(_))
+    ));
+    assert_eq!(
+        parse_metadata(r#"{"issuer":"x"}"#),
+        Err(DiscoveryError::NoTokenEndpoint)
+    );
+    assert_eq!(
+        parse_metadata(r#"{"token_endpoint":"javascript:alert(1)"}"#),
+        Err(DiscoveryError::InvalidEndpoint {
+            name: "token_endpoint"
+        })
+    );
+    assert_eq!(
+        parse_metadata(r#"{"token_endpoint":"https://a/t","authorization_endpoint":"nope"}"#),
+        Err(DiscoveryError::InvalidEndpoint {
+            name: "authorization_endpoint"
+        })
+    );
+}
+
+#[test]
+fn apply_fills_in_endpoints_pkce_and_client_auth() {
+    let mut settings = bare_settings();
+    parse_metadata(DOCUMENT).unwrap().apply_to(&mut settings);
+    let auth = settings.authorization.as_ref().unwrap();
+    assert_eq!(auth.url, "https://as.example.com/tenant1/authorize");
+    assert_eq!(auth.pkce, PkceMethod::S256);
+    assert_eq!(settings.token.url, "https://as.example.com/tenant1/token");
+    assert_eq!(settings.token.client_auth, ClientAuth::BasicHeader);
+    let refresh = settings.refresh.as_ref().unwrap();
+    assert_eq!(refresh.url, "https://as.example.com/tenant1/token");
+    assert_eq!(refresh.grant_type, "refresh_token");
+    assert!(settings.validate().is_ok(), "{:?}", settings.validate());
+}
+
+#[test]
+fn apply_without_s256_or_basic() {
+    let mut settings = bare_settings();
+    let document = r#"{"authorization_endpoint":"https://a/auth","token_endpoint":"https://a/token",
+        "code_challenge_methods_supported":["plain"],"token_endpoint_auth_methods_supported":["client_secret_post","private_key_jwt"]}"#;
+    parse_metadata(document).unwrap().apply_to(&mut settings);
+    assert_eq!(
+        settings.authorization.as_ref().unwrap().pkce,
+        PkceMethod::None
+    );
+    assert_eq!(settings.token.client_auth, ClientAuth::Body);
+    assert_eq!(
+        settings.refresh.as_ref().unwrap().client_auth,
+        ClientAuth::Body
+    );
+}
+
+#[test]
+fn client_auth_choice() {
+    let with = |methods: &[&str]| ServerMetadata {
+        token_endpoint_auth_methods_supported: methods.iter().map(|m| (*m).to_owned()).collect(),
+        ..ServerMetadata::default()
+    };
+    assert_eq!(with(&[]).client_auth(), ClientAuth::BasicHeader);
+    assert_eq!(
+        with(&["client_secret_post", "client_secret_basic"]).client_auth(),
+        ClientAuth::BasicHeader
+    );
+    assert_eq!(
+        with(&["client_secret_post"]).client_auth(),
+        ClientAuth::Body
+    );
+    assert_eq!(with(&["none"]).client_auth(), ClientAuth::None);
+}
+
+#[test]
+fn apply_keeps_existing_refresh_settings_and_escapes_braces() {
+    let mut settings = bare_settings();
+    let mut refresh = EndpointSettings::refresh_token("https://old/token");
+    refresh.body.push(crate::settings::Param {
+        name: "x".into(),
+        value: "1".into(),
+        optional: false,
+    });
+    settings.refresh = Some(refresh);
+    let document = r#"{"token_endpoint":"https://a/{weird}/token"}"#;
+    parse_metadata(document).unwrap().apply_to(&mut settings);
+    assert_eq!(settings.token.url, "https://a/{{weird}}/token");
+    let refresh = settings.refresh.as_ref().unwrap();
+    assert_eq!(refresh.url, "https://a/{{weird}}/token");
+    assert_eq!(refresh.body.len(), 3);
+    assert!(settings.authorization.is_none());
+}

@@ -1,0 +1,46 @@
+//! Tests of `scopes`.
+
+use super::*;
+
+fn scopes(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn joins_with_each_separator() {
+    let list = scopes(&["openid", "email", "offline_access"]);
+    assert_eq!(
+        join_scopes(&list, ScopeSeparator::Space),
+        "openid email offline_access"
+    );
+    assert_eq!(
+        join_scopes(&list, ScopeSeparator::Comma),
+        "openid,email,offline_access"
+    );
+    assert_eq!(
+        join_scopes(&list, ScopeSeparator::Semicolon),
+        "openid;email;offline_access"
+    );
+    // The server receives spaces; the authorization URL writes them as `+`.
+    assert_eq!(
+        join_scopes(&list, ScopeSeparator::Plus),
+        "openid email offline_access"
+    );
+}
+
+#[test]
+fn skips_blank_entries_and_trims() {
+    assert_eq!(
+        join_scopes(&scopes(&[" a ", "", "  ", "b"]), ScopeSeparator::Comma),
+        "a,b"
+    );
+    assert_eq!(join_scopes(&[], ScopeSeparator::Space), "");
+}
+
+#[test]
+fn lines_become_scopes() {
+    assert_eq!(
+        scopes_from_lines("openid\r\n  email \n\n"),
+        scopes(&["openid", "email"])
+    );
+}

@@ -1,0 +1,130 @@
+//! Template variables: the values a request is built from.
+//!
+//! The wizard collects them across its steps (client id, redirect URI, the code from the callback,
+//! secrets from step 3, service variables from step 1) and hands them to the request builders.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The variables every service knows, whatever its settings.
+pub const STANDARD_VARIABLES: &[&str] = &[
+    "scope",
+    "redirect_uri",
+    "code",
+    "client_id",
+    "grant_type",
+    "user_name",
+    "client_secret",
+    "token",
+    "refresh_token",
+    "state",
+    "code_verifier",
+];
+
+/// The variables whose values are secrets: masked in previews and never shown in error messages.
+pub const SECRET_VARIABLES: &[&str] = &[
+    "code",
+    "client_secret",
+    "token",
+    "refresh_token",
+    "code_verifier",
+];
+
+/// Whether `name` is one of [`SECRET_VARIABLES`].
+pub fn is_secret(name: &str) -> bool {
+    SECRET_VARIABLES.contains(&name)
+}
+
+/// A map from variable name to its (raw, unencoded) value.
+///
+/// `Debug` masks the values of secret variables so a stray `{:?}` cannot leak them.
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    /// An empty set of variables.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `name` to `value`, replacing any previous value.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.0.insert(name.into(), value.into());
+        self
+    }
+
+    /// Builder form of [`Vars::set`].
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Removes `name`, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        self.0.remove(name)
+    }
+
+    /// Whether `name` is set (possibly to an empty value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Every variable, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The non-empty values of the secret variables, longest first (so masking a long secret is
+    /// not defeated by first masking a shorter one that it contains).
+    pub fn secret_values(&self) -> Vec<&str> {
+        let mut values: Vec<&str> = SECRET_VARIABLES
+            .iter()
+            .filter_map(|name| self.get(name))
+            .filter(|value| !value.is_empty())
+            .collect();
+        values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+        values.dedup();
+        values
+    }
+}
+
+impl fmt::Debug for Vars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in &self.0 {
+            if is_secret(name) && !value.is_empty() {
+                map.entry(name, &"••••••");
+            } else {
+                map.entry(name, value);
+            }
+        }
+        map.finish()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Vars {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Vars {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        self.0
+            .extend(iter.into_iter().map(|(k, v)| (k.into(), v.into())));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,223 @@
+//! The configuration file the app exports and imports: a service's settings plus the values the
+//! user typed (client id, redirect URI, service variables; secrets only when asked for).
+//!
+//! The format is JSON with kebab-case keys, like the settings inside it:
+//!
+//! ```json
+//! { "format-version": 1, "preset-id": "google-cloud", "settings": { … }, "values": { "client_id": "…" } }
+//! ```
+//!
+//! Reading is strict: an unknown key, a newer format version, settings that do not validate or a
+//! value for a variable the settings do not use is refused with a message that says which.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use engine::{SECRET_VARIABLES, ServiceSettings, Vars};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The format version this build writes and reads.
+pub const CONFIG_FORMAT_VERSION: u32 = 1;
+
+/// The largest file [`ConfigFile::from_json`] reads; a configuration is a few kilobytes.
+const MAX_FILE_BYTES: usize = 256 * 1024;
+/// The largest single value (a refresh token can be a long JWT, but not this long).
+const MAX_VALUE_BYTES: usize = 16 * 1024;
+
+/// Variables that belong to one authorization attempt or are derived from the settings: never
+/// exported, refused on import.
+const PER_RUN_VARIABLES: &[&str] = &["code", "code_verifier", "state", "grant_type", "scope"];
+
+/// An exported configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Always [`CONFIG_FORMAT_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// The preset the settings started from, if any (the settings may have been edited since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset_id: Option<String>,
+    /// The service's settings.
+    pub settings: ServiceSettings,
+    /// Variable values by name: `client_id`, `redirect_uri`, the service's variables, kept callback
+    /// parameters and, only when the user asked for them, `client_secret`, `token` and
+    /// `refresh_token`.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+/// Why a configuration file was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// Larger than any configuration this app writes.
+    #[error(
+        "the file is {size} bytes, more than a configuration can be ({MAX_FILE_BYTES} bytes); is it the right file?"
+    )]
+    TooLarge {
+        /// The file's size in bytes.
+        size: usize,
+    },
+    /// Not JSON, or JSON with a key this format does not have, a missing key or a wrong type.
+    #[error(
+        "this is not an OAuth Token Wizard configuration: {message} (line {line}, column {column})"
+    )]
+    Json {
+        /// serde_json's description, e.g. "unknown field `foo`, expected one of …".
+        message: String,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+    },
+    /// Written by a newer (or unknown) version of the app.
+    #[error(
+        "the configuration has format version {found}, but this version of the app reads version {CONFIG_FORMAT_VERSION} only"
+    )]
+    UnsupportedVersion {
+        /// The `format-version` in the file.
+        found: u32,
+    },
+    /// A `preset-id` that cannot be an id.
+    #[error("`preset-id` \"{0}\" is not a preset id (lowercase letters, digits and `-`)")]
+    PresetId(String),
+    /// The settings do not validate.
+    #[error("the settings have problems: {}", JoinDisplay(.0))]
+    Settings(Vec<engine::SettingsError>),
+    /// A value that cannot be imported.
+    #[error("`values.{name}`: {reason}")]
+    Value {
+        /// The variable name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+struct JoinDisplay<'a, T>(&'a [T]);
+
+impl<T: fmt::Display> fmt::Display for JoinDisplay<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, item) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ConfigFile {
+    /// A configuration for `settings` and the user's `vars`.
+    ///
+    /// Keeps the non-empty values of the variables the settings use, except the per-authorization
+    /// ones (`code`, `code_verifier`, `state`, `grant_type`, `scope`). Secrets (`client_secret`,
+    /// `token`, `refresh_token`) are kept only when `include_secrets` is true.
+    pub fn new(
+        preset_id: Option<&str>,
+        settings: ServiceSettings,
+        vars: &Vars,
+        include_secrets: bool,
+    ) -> Self {
+        let known = settings.known_variables();
+        let values = vars
+            .iter()
+            .filter(|(name, value)| {
+                !value.is_empty()
+                    && !PER_RUN_VARIABLES.contains(name)
+                    && known.iter().any(|known| known == name)
+                    && (include_secrets || !SECRET_VARIABLES.contains(name))
+            })
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Self {
+            format_version: CONFIG_FORMAT_VERSION,
+            preset_id: preset_id.map(str::to_owned),
+            settings,
+            values,
+        }
+    }
+
+    /// The values as template variables, to hand to the request builders.
+    pub fn vars(&self) -> Vars {
+        self.values
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
+
+    /// Whether the file carries any secret.
+    pub fn has_secrets(&self) -> bool {
+        self.values
+            .keys()
+            .any(|name| SECRET_VARIABLES.contains(&name.as_str()))
+    }
+
+    /// The configuration as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Only strings, numbers, booleans and string-keyed maps: serialization cannot fail.
+        let mut json =
+            serde_json::to_string_pretty(self).expect("a ConfigFile always serializes to JSON");
+        json.push('\n');
+        json
+    }
+
+    /// Reads a configuration written by [`ConfigFile::to_json`] (or by hand), strictly: see the
+    /// module documentation for what is refused.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        if text.len() > MAX_FILE_BYTES {
+            return Err(ConfigError::TooLarge { size: text.len() });
+        }
+        let file: Self = serde_json::from_str(text).map_err(|error| ConfigError::Json {
+            message: strip_position(&error.to_string()),
+            line: error.line(),
+            column: error.column(),
+        })?;
+        if file.format_version != CONFIG_FORMAT_VERSION {
+            return Err(ConfigError::UnsupportedVersion {
+                found: file.format_version,
+            });
+        }
+        if let Some(id) = &file.preset_id
+            && !crate::is_kebab_id(id)
+        {
+            return Err(ConfigError::PresetId(id.clone()));
+        }
+        file.settings.validate().map_err(ConfigError::Settings)?;
+        file.check_values()?;
+        Ok(file)
+    }
+
+    fn check_values(&self) -> Result<(), ConfigError> {
+        let known = self.settings.known_variables();
+        for (name, value) in &self.values {
+            let refuse = |reason: &str| {
+                Err(ConfigError::Value {
+                    name: name.clone(),
+                    reason: reason.to_owned(),
+                })
+            };
+            if PER_RUN_VARIABLES.contains(&name.as_str()) {
+                return refuse(
+                    "belongs to a single authorization and is never part of a configuration; remove it",
+                );
+            }
+            if !known.iter().any(|known| known == name) {
+                return refuse("is not a variable these settings use");
+            }
+            if value.len() > MAX_VALUE_BYTES {
+                return refuse("is longer than any value the app stores (16 KiB)");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// serde_json ends its messages with " at line L column C"; the error shows the position itself.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}

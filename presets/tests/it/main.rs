@@ -1,0 +1,7 @@
+//! Integration tests of the `presets` crate: the bundled files, the golden requests each preset
+//! produces, and the exported configuration format. One test binary (see the style guide).
+
+mod bundled;
+mod config;
+mod golden;
+mod sample;
