@@ -1,0 +1,211 @@
+//! `POST /api/proxy`: calls a token endpoint for the browser (which CORS stops from calling it)
+//! and answers with a JSON envelope, never with the upstream's bytes as a document.
+//!
+//! Layers, in order: concurrency cap, method, target URL rules ([`crate::target`]), header
+//! allowlist ([`crate::headers`]), the filtering resolver at connect time
+//! ([`crate::resolver`]), no redirects, no system proxy, timeouts, and a cap on the body read.
+//! Nothing of the request or response (URL path/query, headers, bodies) is logged.
+
+use std::error::Error as _;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiJson, AppError};
+use crate::headers::filter_response;
+use crate::resolver::find_refusal;
+use crate::state::AppState;
+use crate::target::validate_target;
+
+/// Largest request envelope accepted, in bytes.
+pub const MAX_ENVELOPE: usize = 64 * 1024;
+/// Largest upstream body read; beyond it the call fails with `upstream_too_large`.
+pub const MAX_UPSTREAM_BODY: usize = 1024 * 1024;
+
+/// The request envelope.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProxyRequest {
+    /// `"GET"` or `"POST"`.
+    pub method: String,
+    /// The token endpoint (https, port 443 unless configured).
+    pub url: String,
+    /// `[["name", "value"], ...]`, from the allowlist only.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The body for a POST (e.g. a urlencoded form); `null` or absent for none.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// The response envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyResponse {
+    /// The upstream's status.
+    pub status: u16,
+    /// The upstream's headers, from the response allowlist.
+    pub headers: Vec<(String, String)>,
+    /// The upstream's body as text (invalid UTF-8 replaced).
+    pub body: String,
+}
+
+fn busy() -> AppError {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "proxy_busy",
+        "The relay is handling too many token requests at once; try again in a moment.",
+    )
+}
+
+/// The innermost cause's text, without reqwest's own line (which would repeat the URL).
+fn cause_text(err: &reqwest::Error) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = err.source();
+    let mut last = None;
+    while let Some(c) = cause {
+        last = Some(c.to_string());
+        cause = c.source();
+    }
+    last.unwrap_or_else(|| "no further detail".to_owned())
+}
+
+fn upstream_error(err: &reqwest::Error, host: &str, timeout_secs: u64) -> AppError {
+    if let Some(refusal) = find_refusal(err) {
+        return AppError::forbidden(
+            "target_refused",
+            format!("Not calling the target: {refusal}."),
+        );
+    }
+    if err.is_timeout() {
+        return AppError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            format!("`{host}` did not answer within {timeout_secs} seconds."),
+        );
+    }
+    if err.is_connect() {
+        return AppError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unreachable",
+            format!("Could not connect to `{host}`: {}.", cause_text(err)),
+        );
+    }
+    if err.is_body() || err.is_decode() {
+        return AppError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_failed",
+            format!(
+                "The answer from `{host}` was cut off or unreadable: {}.",
+                cause_text(err)
+            ),
+        );
+    }
+    AppError::new(
+        StatusCode::BAD_GATEWAY,
+        "upstream_failed",
+        format!("The call to `{host}` failed: {}.", cause_text(err)),
+    )
+}
+
+fn too_large(host: &str) -> AppError {
+    AppError::new(
+        StatusCode::BAD_GATEWAY,
+        "upstream_too_large",
+        format!(
+            "The answer from `{host}` is larger than {} KiB, which no token response needs; the \
+             relay stopped reading it.",
+            MAX_UPSTREAM_BODY / 1024
+        ),
+    )
+}
+
+/// `POST /api/proxy`.
+pub async fn proxy(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ProxyRequest>,
+) -> Result<Response, AppError> {
+    let _slot = state
+        .proxy_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| busy())?;
+
+    let method = match request.method.as_str() {
+        "GET" => reqwest::Method::GET,
+        "POST" => reqwest::Method::POST,
+        other => {
+            let shown: String = other.chars().take(16).filter(|c| !c.is_control()).collect();
+            return Err(AppError::bad_request(
+                "method_not_allowed",
+                format!("Only GET and POST can be proxied, not `{shown}`."),
+            ));
+        }
+    };
+    let url = validate_target(&request.url, &state.target_policy).map_err(|err| {
+        let message = format!("Not calling the target: {err}.");
+        if err.is_refusal() {
+            AppError::forbidden("target_refused", message)
+        } else {
+            AppError::bad_request("target_invalid", message)
+        }
+    })?;
+    let headers = state
+        .header_policy
+        .filter_request(&request.headers)
+        .map_err(|err| {
+            AppError::bad_request("header_refused", format!("Not forwarding: {err}."))
+        })?;
+    if method == reqwest::Method::GET && request.body.is_some() {
+        return Err(AppError::bad_request(
+            "body_not_allowed",
+            "A GET request cannot carry a body; use POST or leave `body` null.",
+        ));
+    }
+
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let mut builder = state.client.request(method, url);
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(body) = request.body {
+        builder = builder.body(body);
+    }
+    let timeout_secs = state.upstream_timeout.as_secs();
+    let mut response = builder
+        .send()
+        .await
+        .map_err(|err| upstream_error(&err, &host, timeout_secs))?;
+
+    let status = response.status().as_u16();
+    let headers = filter_response(response.headers());
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_UPSTREAM_BODY as u64)
+    {
+        return Err(too_large(&host));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| upstream_error(&err, &host, timeout_secs))?
+    {
+        if body.len() + chunk.len() > MAX_UPSTREAM_BODY {
+            return Err(too_large(&host));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    tracing::info!(target_host = %host, upstream_status = status, "proxied");
+
+    let envelope = ProxyResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(envelope),
+    )
+        .into_response())
+}

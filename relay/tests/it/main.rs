@@ -1,0 +1,10 @@
+//! The relay's integration tests (one binary): oneshot tests through the router and
+//! real-socket tests with a loopback test upstream.
+
+mod access;
+mod capture;
+mod listener;
+mod live;
+mod props;
+mod proxy;
+mod support;
