@@ -1,6 +1,6 @@
-use leptos::prelude::*;
+//! Entry point of the wasm bundle: install the panic hook, then mount the wizard.
 
 fn main() {
     console_error_panic_hook::set_once();
-    mount_to_body(|| view! { <h1>"OAuth Token Wizard"</h1> });
+    leptos::mount::mount_to_body(app::App);
 }

@@ -1,9 +1,10 @@
-//! Automation for the workspace: `cargo xtask run`, `cargo xtask test`.
+//! Automation for the workspace: `cargo xtask run`, `cargo xtask test`, `cargo xtask bench`.
 //!
 //! Each command first makes the machine ready (`setup`): it installs exactly the tool versions the
 //! build needs when they are missing, so a fresh clone goes to a running app or a green test run
 //! with one command. Only std is used so this crate builds in seconds.
 
+mod bench;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ commands:
   test                            install what is missing, build the app, run every test (unit, integration, browser)
   setup [--browser]               only install what is missing (tools; with --browser also Chromium)
   build-app                       only build the app into dist/ (release)
+  bench [--smoke] [--only LIST]   build and run the benchmarks, print one table (see BENCHMARKS.md)
 ";
 
 /// An error that ends the command, already worded for the user.
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Some("build-app") => setup::tools(&root()).and_then(|tools| build_app(&tools)),
+        Some("bench") => bench::command(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -89,12 +92,17 @@ fn test() -> Result<()> {
     let tools = setup::tools(&root)?;
     setup::browser()?;
     build_app(&tools)?;
+    // Every crate's unit and integration tests (the app's pure logic runs natively too), the
+    // browser scenarios against dist/, and the criterion benches once in test mode.
     let mut tests = cargo(&root);
     tests
-        .args(["test", "--workspace", "--exclude", "app", "--all-targets"])
+        .args(["test", "--workspace", "--all-targets"])
         .env("E2E_DIST", root.join("dist"))
         .env("PATH", &tools.path);
-    status(&mut tests, "the tests")
+    status(&mut tests, "the tests")?;
+    // Each benchmark once on tiny inputs, so they cannot rot.
+    let smoke = bench::Options { smoke: true, build_app: false, runner_args: Vec::new() };
+    bench::run(&root, &tools, &smoke)
 }
 
 /// Build the wizard into `dist/` with trunk, release profile, offline (a version mismatch fails fast).

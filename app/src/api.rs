@@ -1,0 +1,473 @@
+//! Typed client for the relay's HTTP API (contract 3) and for direct calls when no relay is used.
+//! Components never build relay URLs themselves; they call one async function per route.
+
+use engine::request::HttpRequest;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, RequestInit, Response};
+
+/// Why a call to the relay (or, without relay, to the token endpoint) did not give an answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The relay could not be reached at all (offline, wrong relay URL, relay not running).
+    #[error(
+        "The relay at {relay} could not be reached. Check that it is running, or change the relay in Settings."
+    )]
+    RelayUnreachable {
+        /// The relay's base URL as shown to the user.
+        relay: String,
+    },
+    /// A direct call (no relay) failed before any answer: almost always the endpoint's CORS policy.
+    #[error(
+        "The browser could not call {url} directly. Token endpoints usually do not allow calls from web pages \
+         (CORS); use the relay instead (Settings → Relay)."
+    )]
+    DirectBlocked {
+        /// The endpoint that was called.
+        url: String,
+    },
+    /// The relay answered with its error JSON.
+    #[error("{message}")]
+    Relay {
+        /// HTTP status of the relay's answer.
+        status: u16,
+        /// The relay's error code, e.g. `target_refused`.
+        code: String,
+        /// The relay's explanation.
+        message: String,
+    },
+    /// The answer was not the JSON the contract promises.
+    #[error("The relay's answer could not be understood ({0}). Is the relay URL right?")]
+    Unexpected(String),
+    /// The request could not even be formed (e.g. a header value the browser refuses).
+    #[error("The browser refused the request: {0}")]
+    Refused(String),
+    /// The call was cancelled by the user.
+    #[error("Cancelled.")]
+    Aborted,
+}
+
+/// `GET /api/config`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct RelayConfig {
+    /// `local` or `public`.
+    pub mode: String,
+    /// Whether `/api/listen` is available.
+    pub local_listener: bool,
+    /// Path of the callback page, `/callback`.
+    pub callback_path: String,
+}
+
+/// An HTTP answer from a token endpoint: through the relay's envelope or from a direct call.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Upstream {
+    /// The endpoint's HTTP status.
+    pub status: u16,
+    /// The endpoint's response headers (lower-case names).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The response body as text.
+    #[serde(default)]
+    pub body: String,
+}
+
+impl Upstream {
+    /// The `content-type` header, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+#[derive(Serialize)]
+struct PendingRequest<'a> {
+    state: &'a str,
+    pickup_secret: &'a str,
+}
+
+#[derive(Serialize)]
+struct ListenRequest<'a> {
+    redirect_uri: &'a str,
+    state: &'a str,
+    pickup_secret: &'a str,
+}
+
+/// `POST /api/pending` and `POST /api/listen` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Registration {
+    /// Seconds before the registration (and any code waiting for pickup) expires.
+    #[serde(default = "default_expiry")]
+    pub expires_in: u64,
+    /// `/api/listen` only: the exact redirect URI to register, with the port the relay chose.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+}
+
+fn default_expiry() -> u64 {
+    300
+}
+
+#[derive(Deserialize)]
+struct PickupReply {
+    callback: String,
+}
+
+#[derive(Deserialize)]
+struct RelayErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ProxyRequest<'a> {
+    method: engine::HttpMethod,
+    url: &'a str,
+    headers: &'a [(String, String)],
+    body: Option<&'a str>,
+}
+
+/// The relay the wizard talks to: its own origin (empty base) or another relay's URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relay {
+    base: String,
+}
+
+impl Relay {
+    /// A relay at `base` (`""` means this page's own origin). A trailing `/` is ignored.
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The relay's origin, for checking `message` events (this page's origin for the same-origin relay).
+    pub fn origin(&self) -> String {
+        if self.base.is_empty() {
+            crate::browser::own_origin()
+        } else {
+            crate::browser::origin_of(&self.base).unwrap_or_default()
+        }
+    }
+
+    /// The relay's callback page URL: the default redirect URI.
+    pub fn callback_url(&self, callback_path: &str) -> String {
+        let base = if self.base.is_empty() {
+            crate::browser::own_origin()
+        } else {
+            self.base.clone()
+        };
+        format!("{base}{callback_path}")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn shown(&self) -> String {
+        if self.base.is_empty() {
+            crate::browser::own_origin()
+        } else {
+            self.base.clone()
+        }
+    }
+
+    /// `GET /api/config`.
+    pub async fn config(&self) -> Result<RelayConfig, ApiError> {
+        let reply = self.call("GET", "/api/config", None, None).await?;
+        decode(&reply)
+    }
+
+    /// `POST /api/pending`: registers a state before the provider is opened.
+    pub async fn pending(
+        &self,
+        state: &str,
+        pickup_secret: &str,
+    ) -> Result<Registration, ApiError> {
+        let body = to_json(&PendingRequest {
+            state,
+            pickup_secret,
+        })?;
+        let reply = self.call("POST", "/api/pending", Some(&body), None).await?;
+        decode(&reply)
+    }
+
+    /// `POST /api/listen`: asks the local relay to listen once on a loopback redirect URI.
+    pub async fn listen(
+        &self,
+        redirect_uri: &str,
+        state: &str,
+        pickup_secret: &str,
+    ) -> Result<Registration, ApiError> {
+        let body = to_json(&ListenRequest {
+            redirect_uri,
+            state,
+            pickup_secret,
+        })?;
+        let reply = self.call("POST", "/api/listen", Some(&body), None).await?;
+        decode(&reply)
+    }
+
+    /// `POST /api/pickup`, one long-poll: `Some(query string)` when the callback arrived, `None`
+    /// when the poll timed out (poll again). An unknown, expired or taken registration is a 404 error.
+    pub async fn pickup(
+        &self,
+        state: &str,
+        pickup_secret: &str,
+        signal: &AbortSignal,
+    ) -> Result<Option<String>, ApiError> {
+        let body = to_json(&PendingRequest {
+            state,
+            pickup_secret,
+        })?;
+        let reply = self
+            .call("POST", "/api/pickup", Some(&body), Some(signal))
+            .await?;
+        if reply.status == 204 {
+            return Ok(None);
+        }
+        let reply: PickupReply = decode(&reply)?;
+        Ok(Some(reply.callback))
+    }
+
+    /// `POST /api/proxy`: sends `request` to the token endpoint through the relay.
+    pub async fn proxy(&self, request: &HttpRequest) -> Result<Upstream, ApiError> {
+        let body = to_json(&ProxyRequest {
+            method: request.method,
+            url: &request.url,
+            headers: &request.headers,
+            body: request.body.as_deref(),
+        })?;
+        let reply = self.call("POST", "/api/proxy", Some(&body), None).await?;
+        decode(&reply)
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        json_body: Option<&str>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Upstream, ApiError> {
+        let headers: Vec<(String, String)> = json_body
+            .map(|_| vec![("content-type".to_owned(), "application/json".to_owned())])
+            .unwrap_or_default();
+        match fetch(method, &self.url(path), &headers, json_body, signal).await {
+            Ok(reply) => Ok(reply),
+            Err(FetchFailure::Aborted) => Err(ApiError::Aborted),
+            Err(FetchFailure::Refused(detail)) => Err(ApiError::Refused(detail)),
+            Err(FetchFailure::Network) => Err(ApiError::RelayUnreachable {
+                relay: self.shown(),
+            }),
+        }
+    }
+}
+
+/// Sends `request` straight to the endpoint from the browser (the "no relay" setting).
+pub async fn direct(request: &HttpRequest) -> Result<Upstream, ApiError> {
+    let method = match request.method {
+        engine::HttpMethod::Get => "GET",
+        engine::HttpMethod::Post => "POST",
+    };
+    fetch(
+        method,
+        &request.url,
+        &request.headers,
+        request.body.as_deref(),
+        None,
+    )
+    .await
+    .map_err(|failure| match failure {
+        FetchFailure::Aborted => ApiError::Aborted,
+        FetchFailure::Refused(detail) => ApiError::Refused(detail),
+        FetchFailure::Network => ApiError::DirectBlocked {
+            url: request.url.clone(),
+        },
+    })
+}
+
+/// Sends a GET through the relay when there is one, else directly (used by discovery).
+pub async fn get(relay: Option<&Relay>, url: &str) -> Result<Upstream, ApiError> {
+    let request = HttpRequest {
+        method: engine::HttpMethod::Get,
+        url: url.to_owned(),
+        headers: Vec::new(),
+        body: None,
+    };
+    match relay {
+        Some(relay) => relay.proxy(&request).await,
+        None => direct(&request).await,
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|error| ApiError::Refused(error.to_string()))
+}
+
+/// Decodes a relay answer: the promised JSON on 2xx, the error JSON otherwise.
+fn decode<T: for<'de> Deserialize<'de>>(reply: &Upstream) -> Result<T, ApiError> {
+    if (200..300).contains(&reply.status) {
+        return serde_json::from_str(&reply.body)
+            .map_err(|error| ApiError::Unexpected(error.to_string()));
+    }
+    match serde_json::from_str::<RelayErrorBody>(&reply.body) {
+        Ok(body) if !body.message.is_empty() || !body.error.is_empty() => Err(ApiError::Relay {
+            status: reply.status,
+            code: body.error,
+            message: if body.message.is_empty() {
+                format!("The relay refused the call ({}).", reply.status)
+            } else {
+                body.message
+            },
+        }),
+        _ => Err(ApiError::Relay {
+            status: reply.status,
+            code: String::new(),
+            message: format!(
+                "The relay answered HTTP {} without an explanation. Is the relay URL right?",
+                reply.status
+            ),
+        }),
+    }
+}
+
+enum FetchFailure {
+    Network,
+    Aborted,
+    Refused(String),
+}
+
+async fn fetch(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<Upstream, FetchFailure> {
+    let window = web_sys::window().ok_or(FetchFailure::Network)?;
+    let init = RequestInit::new();
+    init.set_method(method);
+    let header_map = Headers::new().map_err(|_| FetchFailure::Network)?;
+    for (name, value) in headers {
+        header_map.append(name, value).map_err(|_| {
+            FetchFailure::Refused(format!("the header `{name}` is not allowed or not valid"))
+        })?;
+    }
+    init.set_headers(&header_map);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_signal(signal);
+    let promise = window.fetch_with_str_and_init(url, &init);
+    let response: Response = match JsFuture::from(promise).await {
+        Ok(value) => value.unchecked_into(),
+        Err(error) => {
+            let aborted = signal.is_some_and(AbortSignal::aborted)
+                || error
+                    .dyn_ref::<web_sys::DomException>()
+                    .is_some_and(|e| e.name() == "AbortError");
+            return Err(if aborted {
+                FetchFailure::Aborted
+            } else {
+                FetchFailure::Network
+            });
+        }
+    };
+    let status = response.status();
+    let headers = read_headers(&response.headers());
+    let text = response.text().map_err(|_| FetchFailure::Network)?;
+    let body = match JsFuture::from(text).await {
+        Ok(value) => value.as_string().unwrap_or_default(),
+        Err(_) if signal.is_some_and(AbortSignal::aborted) => return Err(FetchFailure::Aborted),
+        Err(_) => return Err(FetchFailure::Network),
+    };
+    Ok(Upstream {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn read_headers(headers: &Headers) -> Vec<(String, String)> {
+    let Ok(Some(entries)) = js_sys::try_iter(headers) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pair: js_sys::Array = entry.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Upstream {
+        Upstream {
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_success_decodes_the_promised_json() {
+        let config: RelayConfig = decode(&reply(
+            200,
+            r#"{"mode":"local","local_listener":true,"callback_path":"/callback"}"#,
+        ))
+        .unwrap();
+        assert!(config.local_listener);
+        assert_eq!(config.callback_path, "/callback");
+        let registration: Registration = decode(&reply(201, r#"{"expires_in":120}"#)).unwrap();
+        assert_eq!(registration.expires_in, 120);
+        assert_eq!(registration.redirect_uri, None);
+    }
+
+    #[test]
+    fn the_relay_error_json_becomes_its_message() {
+        let error = decode::<RelayConfig>(&reply(
+            403,
+            r#"{"error":"target_refused","message":"The token URL points to a private address."}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            error,
+            ApiError::Relay {
+                status: 403,
+                code: "target_refused".to_owned(),
+                message: "The token URL points to a private address.".to_owned(),
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "The token URL points to a private address."
+        );
+    }
+
+    #[test]
+    fn an_answer_that_is_not_the_relay_says_so() {
+        let error = decode::<RelayConfig>(&reply(404, "<html>Not Found</html>")).unwrap_err();
+        assert!(error.to_string().contains("HTTP 404"), "{error}");
+        let error = decode::<RelayConfig>(&reply(200, "<html>app</html>")).unwrap_err();
+        assert!(matches!(error, ApiError::Unexpected(_)), "{error:?}");
+    }
+
+    #[test]
+    fn headers_are_found_whatever_their_case() {
+        let upstream = Upstream {
+            status: 200,
+            headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
+            body: String::new(),
+        };
+        assert_eq!(upstream.content_type(), Some("application/json"));
+        assert_eq!(reply(200, "").content_type(), None);
+    }
+}

@@ -1,0 +1,288 @@
+//! Labelled form fields, a copy button and a status line. Every input gets a `<label>` and the
+//! `data-testid` doubles as the element id, so labels, tests and hash links share one name.
+
+use leptos::prelude::*;
+
+use crate::state::{Status, Tone};
+
+/// A labelled one-line text input.
+#[component]
+pub fn TextField(
+    /// The visible label.
+    #[prop(into)]
+    label: Signal<String>,
+    /// The `data-testid` and element id.
+    #[prop(into)]
+    testid: String,
+    /// The current value.
+    #[prop(into)]
+    value: Signal<String>,
+    /// Called with the new value on every keystroke.
+    #[prop(into)]
+    on_input: Callback<(String,)>,
+    /// Help shown under the input.
+    #[prop(optional, into)]
+    help: MaybeProp<String>,
+    /// Placeholder text.
+    #[prop(optional, into)]
+    placeholder: MaybeProp<String>,
+    /// The input type (`text`, `url`, `password`).
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// Text inputs holding code-like values: monospace, no spell checking.
+    #[prop(optional)]
+    mono: bool,
+) -> impl IntoView {
+    let help_id = format!("{testid}-help");
+    let described = help.get_untracked().is_some().then(|| help_id.clone());
+    view! {
+        <div class="field">
+            <label for=testid.clone()>{label}</label>
+            <input
+                id=testid.clone()
+                data-testid=testid
+                type=kind
+                class:mono=mono
+                spellcheck="false"
+                autocomplete="off"
+                aria-describedby=described
+                placeholder=move || placeholder.get()
+                prop:value=move || value.get()
+                on:input=move |ev| on_input.run((event_target_value(&ev),))
+            />
+            {move || help.get().map(|text| view! { <p class="help" id=help_id.clone()>{text}</p> })}
+        </div>
+    }
+}
+
+/// A secret input: masked unless `reveal` is on.
+#[component]
+pub fn SecretField(
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The `data-testid` and element id.
+    #[prop(into)]
+    testid: String,
+    /// The current value.
+    #[prop(into)]
+    value: Signal<String>,
+    /// Whether to show the value in clear.
+    #[prop(into)]
+    reveal: Signal<bool>,
+    /// Called with the new value.
+    #[prop(into)]
+    on_input: Callback<(String,)>,
+    /// Help shown under the input.
+    #[prop(optional, into)]
+    help: Option<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=testid.clone()>{label}</label>
+            <input
+                id=testid.clone()
+                data-testid=testid
+                class="mono"
+                type=move || if reveal.get() { "text" } else { "password" }
+                spellcheck="false"
+                autocomplete="off"
+                prop:value=move || value.get()
+                on:input=move |ev| on_input.run((event_target_value(&ev),))
+            />
+            {help.map(|text| view! { <p class="help">{text}</p> })}
+        </div>
+    }
+}
+
+/// A labelled multi-line text area. Its text is reloaded only when `reload` changes, so what the
+/// user types (blank lines, half-written entries) is never rewritten under the cursor.
+#[component]
+pub fn TextArea(
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The `data-testid` and element id.
+    #[prop(into)]
+    testid: String,
+    /// The text to show after `reload` changes.
+    #[prop(into)]
+    text: Signal<String>,
+    /// A counter that changes when the text was replaced from outside.
+    #[prop(into)]
+    reload: Signal<u64>,
+    /// Called with the new text.
+    #[prop(into)]
+    on_input: Callback<(String,)>,
+    /// Help shown under the text area.
+    #[prop(optional, into)]
+    help: Option<String>,
+    /// An error about the text, shown under it.
+    #[prop(optional, into)]
+    error: MaybeProp<String>,
+    /// Visible rows at least; the area grows with its content (up to 12 rows).
+    #[prop(default = 4)]
+    rows: u32,
+) -> impl IntoView {
+    let error_id = format!("{testid}-error");
+    view! {
+        <div class="field">
+            <label for=testid.clone()>{label}</label>
+            <textarea
+                id=testid.clone()
+                data-testid=testid
+                class="mono"
+                rows=move || text.with(|t| (t.lines().count() as u32 + 1).clamp(rows, 12))
+                spellcheck="false"
+                aria-invalid=move || error.get().is_some().then_some("true")
+                prop:value=move || {
+                    reload.track();
+                    text.get_untracked()
+                }
+                on:input=move |ev| on_input.run((event_target_value(&ev),))
+            ></textarea>
+            {help.map(|text| view! { <p class="help">{text}</p> })}
+            {move || error.get().map(|text| view! { <p class="field-error" id=error_id.clone()>{text}</p> })}
+        </div>
+    }
+}
+
+/// A labelled `<select>`; options are `(value, label)` pairs.
+#[component]
+pub fn SelectField(
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The `data-testid` and element id.
+    #[prop(into)]
+    testid: String,
+    /// `(value, label)` of each option.
+    options: Vec<(&'static str, &'static str)>,
+    /// The selected option's value.
+    #[prop(into)]
+    value: Signal<&'static str>,
+    /// Called with the chosen option's value.
+    #[prop(into)]
+    on_change: Callback<(String,)>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=testid.clone()>{label}</label>
+            <select
+                id=testid.clone()
+                data-testid=testid
+                prop:value=move || value.get()
+                on:change=move |ev| on_change.run((event_target_value(&ev),))
+            >
+                {options
+                    .into_iter()
+                    .map(|(option, text)| {
+                        view! {
+                            <option value=option selected=move || value.get() == option>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A checkbox with its label beside it.
+#[component]
+pub fn CheckboxField(
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The `data-testid` and element id.
+    #[prop(into)]
+    testid: String,
+    /// Whether it is ticked.
+    #[prop(into)]
+    checked: Signal<bool>,
+    /// Called with the new state.
+    #[prop(into)]
+    on_change: Callback<(bool,)>,
+    /// Help shown under it.
+    #[prop(optional, into)]
+    help: Option<String>,
+) -> impl IntoView {
+    view! {
+        <div class="check">
+            <input
+                type="checkbox"
+                id=testid.clone()
+                data-testid=testid.clone()
+                prop:checked=move || checked.get()
+                on:change=move |ev| on_change.run((event_target_checked(&ev),))
+            />
+            <label for=testid>{label}</label>
+            {help.map(|text| view! { <p class="help">{text}</p> })}
+        </div>
+    }
+}
+
+/// A button that copies `text` to the clipboard and says so.
+#[component]
+pub fn CopyButton(
+    /// What to copy.
+    #[prop(into)]
+    text: Signal<String>,
+    /// The `data-testid`.
+    #[prop(into)]
+    testid: String,
+    /// What is copied, for screen readers ("Copy the redirect URI").
+    #[prop(into)]
+    what: String,
+) -> impl IntoView {
+    let (copied, set_copied) = signal(None::<Result<(), String>>);
+    let copy = move |_| {
+        let value = text.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = crate::browser::copy_to_clipboard(&value).await;
+            set_copied.set(Some(result));
+            set_timeout(
+                move || set_copied.set(None),
+                std::time::Duration::from_secs(2),
+            );
+        });
+    };
+    view! {
+        <button type="button" class="button secondary small" data-testid=testid aria-label=what on:click=copy>
+            {move || match copied.get() {
+                Some(Ok(())) => "Copied ✓",
+                Some(Err(_)) => "Copy failed",
+                None => "Copy",
+            }}
+        </button>
+        <span class="visually-hidden" aria-live="polite">
+            {move || copied.get().map(|result| result.err().unwrap_or_else(|| "Copied".to_owned()))}
+        </span>
+    }
+}
+
+/// A status line announced to screen readers.
+#[component]
+pub fn StatusLine(
+    /// The status; nothing is shown when `None`.
+    #[prop(into)]
+    status: Signal<Option<Status>>,
+    /// The `data-testid`.
+    #[prop(into)]
+    testid: String,
+) -> impl IntoView {
+    view! {
+        <p
+            class="status"
+            data-testid=testid
+            role="status"
+            aria-live="polite"
+            class:ok=move || status.with(|s| s.as_ref().is_some_and(|s| s.tone == Tone::Ok))
+            class:error=move || status.with(|s| s.as_ref().is_some_and(|s| s.tone == Tone::Error))
+            class:empty=move || status.with(Option::is_none)
+        >
+            {move || status.get().map(|s| s.text)}
+        </p>
+    }
+}

@@ -1,0 +1,13 @@
+//! Leaf UI pieces shared by the steps. They know nothing about OAuth: props in, callbacks out.
+
+mod countdown;
+mod error_box;
+mod field;
+mod step_nav;
+
+pub use countdown::Countdown;
+pub use error_box::ErrorBox;
+pub use field::{
+    CheckboxField, CopyButton, SecretField, SelectField, StatusLine, TextArea, TextField,
+};
+pub use step_nav::{StepIndicator, StepNav};

@@ -1,0 +1,164 @@
+//! The global settings: which relay to use, whether to remember secrets on this device, forgetting
+//! everything, and exporting/importing a service's configuration.
+
+use leptos::prelude::*;
+use presets::ConfigFile;
+use wasm_bindgen::JsCast;
+
+use crate::components::{CheckboxField, StatusLine, TextField};
+use crate::state::{CUSTOM_SERVICE, Status, WizardState};
+use crate::storage::{self, Area};
+
+/// The settings panel under the header.
+#[component]
+pub fn SettingsPanel() -> impl IntoView {
+    let state = WizardState::expect();
+    let prefs = state.prefs;
+    let include_secrets = RwSignal::new(false);
+    let status = RwSignal::new(None::<Status>);
+
+    let set_relay_url = move |(url,): (String,)| {
+        // A redirect URI that was the old relay's callback follows the relay.
+        let old_default = untrack(|| state.relay_callback_url());
+        prefs.relay_url.set(url);
+        if state.redirect_uri.get_untracked() == old_default {
+            state
+                .redirect_uri
+                .set(untrack(|| state.default_redirect_uri()));
+        }
+    };
+    let set_remember = move |(remember,): (bool,)| {
+        // Turning it off removes what was remembered for every service, not only this one.
+        if !remember {
+            storage::remove_prefixed("otw.secrets.", Area::Local);
+        }
+        prefs.remember.set(remember);
+    };
+    let forget = move |_| {
+        state.forget_everything();
+        status.set(Some(Status::ok(
+            "Everything was forgotten: settings, secrets and tokens are gone from this browser.",
+        )));
+    };
+    let export = move |_| {
+        let Some(id) = state.service_id.get_untracked() else {
+            status.set(Some(Status::error(
+                "Choose a service first; there is nothing to export yet.",
+            )));
+            return;
+        };
+        let preset_id = (id != CUSTOM_SERVICE).then_some(id.as_str());
+        let vars = untrack(|| state.vars());
+        let file = ConfigFile::new(
+            preset_id,
+            state.settings.get_untracked(),
+            &vars,
+            include_secrets.get_untracked(),
+        );
+        match crate::browser::download(
+            &format!("oauth-{id}.json"),
+            "application/json",
+            &file.to_json(),
+        ) {
+            Ok(()) if file.has_secrets() => status.set(Some(Status::ok(
+                "Exported, secrets included: keep the file somewhere safe.",
+            ))),
+            Ok(()) => status.set(Some(Status::ok("Exported without secrets."))),
+            Err(error) => status.set(Some(Status::error(error))),
+        }
+    };
+    let import = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let result = match crate::browser::read_chosen_file(&input).await {
+                Ok(text) => {
+                    ConfigFile::from_json(&text).map_err(|error| format!("Not imported: {error}."))
+                }
+                Err(error) => Err(error),
+            };
+            input.set_value("");
+            match result {
+                Ok(file) => {
+                    state.import(file);
+                    status.set(Some(Status::ok(
+                        "Imported. Check the settings in each step.",
+                    )));
+                }
+                Err(error) => status.set(Some(Status::error(error))),
+            }
+        });
+    };
+
+    view! {
+        <section id="settings-panel" class="card settings" aria-labelledby="settings-title">
+            <h2 id="settings-title">"Settings"</h2>
+            <div class="grid two">
+                <div>
+                    <h3>"Relay"</h3>
+                    <TextField
+                        label="Relay URL"
+                        testid="relay-url"
+                        kind="url"
+                        value=prefs.relay_url
+                        on_input=set_relay_url
+                        placeholder="This site (default)"
+                        help="Leave empty to use this site's own relay. Another relay must allow calls from this page."
+                    />
+                    <CheckboxField
+                        label="No relay: call token endpoints directly from the browser"
+                        testid="no-relay"
+                        checked=prefs.no_relay
+                        on_change=move |(on,): (bool,)| prefs.no_relay.set(on)
+                        help="Works only with services that allow cross-origin calls (CORS). Codes must then be pasted by hand."
+                    />
+                </div>
+                <div>
+                    <h3>"This device"</h3>
+                    <CheckboxField
+                        label="Remember secrets and tokens on this device"
+                        testid="remember-device"
+                        checked=prefs.remember
+                        on_change=set_remember
+                    />
+                    <p class="warning" role="note">
+                        "When ticked, the client secret and tokens are kept in this browser's storage, even after "
+                        "the browser closes. Anyone using this browser profile, and any script running on this site, "
+                        "can read them. Leave it off on shared computers: then they are forgotten when you reload "
+                        "or close the page."
+                    </p>
+                    <button type="button" class="button danger" data-testid="forget-everything" on:click=forget>
+                        "Forget everything"
+                    </button>
+                </div>
+            </div>
+            <h3>"Configuration file"</h3>
+            <div class="row wrap">
+                <button type="button" class="button secondary" data-testid="export-config" on:click=export>
+                    "Export configuration…"
+                </button>
+                <CheckboxField
+                    label="Include secrets and tokens"
+                    testid="export-include-secrets"
+                    checked=include_secrets
+                    on_change=move |(on,): (bool,)| include_secrets.set(on)
+                />
+                <div class="field file-field">
+                    <label for="import-config">"Import a configuration file"</label>
+                    <input
+                        type="file"
+                        id="import-config"
+                        data-testid="import-config"
+                        accept=".json,application/json"
+                        on:change=import
+                    />
+                </div>
+            </div>
+            <StatusLine status=status testid="settings-status" />
+        </section>
+    }
+}

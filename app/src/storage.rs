@@ -1,0 +1,80 @@
+//! Browser storage: every key the wizard writes starts with [`PREFIX`], so "forget everything" can
+//! remove exactly ours and nothing else on the origin.
+//!
+//! Storage can be missing (private modes, sandboxed frames) or full; the wizard then keeps working
+//! in memory, so failures here are swallowed on purpose rather than shown on every keystroke.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use web_sys::Storage;
+
+/// Prefix of every key the wizard owns.
+pub const PREFIX: &str = "otw.";
+
+/// Where a value lives: across restarts (`Local`) or only for this tab's life (`Session`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    /// `localStorage`: survives closing the browser.
+    Local,
+    /// `sessionStorage`: gone when the tab closes.
+    Session,
+}
+
+fn storage(area: Area) -> Option<Storage> {
+    let window = web_sys::window()?;
+    match area {
+        Area::Local => window.local_storage().ok().flatten(),
+        Area::Session => window.session_storage().ok().flatten(),
+    }
+}
+
+/// The text stored under `key`, if any.
+pub fn get(area: Area, key: &str) -> Option<String> {
+    storage(area)?.get_item(key).ok().flatten()
+}
+
+/// Stores `value` under `key`.
+pub fn set(area: Area, key: &str, value: &str) {
+    if let Some(storage) = storage(area) {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// Removes `key`.
+pub fn remove(area: Area, key: &str) {
+    if let Some(storage) = storage(area) {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// The JSON value stored under `key`; a value that no longer parses (an older format) counts as absent.
+pub fn get_json<T: DeserializeOwned>(area: Area, key: &str) -> Option<T> {
+    serde_json::from_str(&get(area, key)?).ok()
+}
+
+/// Stores `value` as JSON under `key`.
+pub fn set_json<T: Serialize>(area: Area, key: &str, value: &T) {
+    if let Ok(text) = serde_json::to_string(value) {
+        set(area, key, &text);
+    }
+}
+
+/// Removes every key of ours from both areas.
+pub fn forget_everything() {
+    remove_prefixed(PREFIX, Area::Local);
+    remove_prefixed(PREFIX, Area::Session);
+}
+
+/// Removes every key starting with `prefix` from one area.
+pub fn remove_prefixed(prefix: &str, area: Area) {
+    let Some(storage) = storage(area) else { return };
+    let count = storage.length().unwrap_or(0);
+    // Collect first: removing while indexing would skip keys.
+    let keys: Vec<String> = (0..count)
+        .filter_map(|index| storage.key(index).ok().flatten())
+        .filter(|key| key.starts_with(prefix))
+        .collect();
+    for key in keys {
+        let _ = storage.remove_item(&key);
+    }
+}

@@ -1,0 +1,611 @@
+//! Step 2: the client flow — client id, redirect URI, scopes and extra parameters, then the
+//! authorization that brings back a code. Without a client flow: the account's identifying fields.
+
+use engine::{Param, PkceMethod, ScopeSeparator, SpaceEncoding};
+use leptos::prelude::*;
+
+use crate::components::{
+    CheckboxField, CopyButton, Countdown, SelectField, StatusLine, TextArea, TextField,
+};
+use crate::state::{WizardState, needs_client_id};
+use crate::wizard::Step;
+use crate::wizard::flow::{self, Source};
+use crate::wizard::service::VariableFields;
+
+/// Step 2.
+#[component]
+pub fn AuthorizeStep() -> impl IntoView {
+    let state = WizardState::expect();
+    let client_flow = move || state.settings.with(|s| s.authorization.is_some());
+    view! {
+        <Show
+            when=client_flow
+            fallback=move || {
+                view! {
+                    <section class="card" aria-labelledby="account-title">
+                        <h2 id="account-title">"Your account"</h2>
+                        <p>
+                            "This service needs no sign-in step: the token comes straight from its token endpoint. "
+                            "Fill in what identifies your account, then go on to step 3."
+                        </p>
+                        {move || {
+                            if state.settings.with(needs_client_id) {
+                                view! { <ClientIdField /> }.into_any()
+                            } else {
+                                view! { <p class="help">"Its requests need no client ID of yours."</p> }.into_any()
+                            }
+                        }}
+                    </section>
+                    <VariableFields />
+                }
+            }
+        >
+            <section class="card intro" aria-labelledby="authorize-title">
+                <h2 id="authorize-title">"Authorize access"</h2>
+                <p>
+                    "You need this step only the first time, when the refresh token has expired, or to change scopes."
+                </p>
+                <button
+                    type="button"
+                    class="button link"
+                    data-testid="skip-to-tokens"
+                    on:click=move |_| state.step.set(Step::Tokens)
+                >
+                    "I already have a refresh token — go to the tokens →"
+                </button>
+            </section>
+            <Registration />
+            <Scopes />
+            <ExtraParams />
+            <Advanced />
+            <SignIn />
+        </Show>
+    }
+}
+
+/// The client id, labelled the way the service calls it.
+#[component]
+fn ClientIdField() -> impl IntoView {
+    let state = WizardState::expect();
+    let label = move || state.settings.with(|s| s.client_id_label.clone());
+    view! {
+        <div class="field">
+            <label for="client-id" data-testid="client-id-label">{label}</label>
+            <input
+                id="client-id"
+                data-testid="client-id"
+                class="mono"
+                type="text"
+                spellcheck="false"
+                autocomplete="off"
+                prop:value=move || state.client_id.get()
+                on:input=move |ev| state.client_id.set(event_target_value(&ev))
+            />
+            <p class="help">"From the app (client) you registered with the service."</p>
+        </div>
+    }
+}
+
+/// Client id and redirect URI: what must match the app registration.
+#[component]
+fn Registration() -> impl IntoView {
+    let state = WizardState::expect();
+    let redirect_note = move || {
+        state
+            .preset()
+            .map(|p| p.notes.redirect_uri.clone())
+            .filter(|n| !n.is_empty())
+    };
+    let listener = move || flow::needs_listener(state);
+    view! {
+        <section class="card" aria-labelledby="registration-title">
+            <h2 id="registration-title">"Your app registration"</h2>
+            <ClientIdField />
+            <div class="field">
+                <label for="redirect-uri">"Redirect URI"</label>
+                <div class="row">
+                    <input
+                        id="redirect-uri"
+                        data-testid="redirect-uri"
+                        class="mono grow"
+                        type="url"
+                        spellcheck="false"
+                        autocomplete="off"
+                        aria-describedby="redirect-uri-help"
+                        prop:value=move || state.redirect_uri.get()
+                        on:input=move |ev| state.redirect_uri.set(event_target_value(&ev))
+                    />
+                    <CopyButton text=state.redirect_uri testid="copy-redirect-uri" what="Copy the redirect URI" />
+                </div>
+                <p class="help" id="redirect-uri-help">
+                    "Register this exact URI with the service: scheme, host, port, path and trailing slash must match character for character. "
+                    <button
+                        type="button"
+                        class="button link inline"
+                        on:click=move |_| state.redirect_uri.set(state.default_redirect_uri())
+                    >
+                        "Use the default"
+                    </button>
+                </p>
+                {move || {
+                    listener()
+                        .then(|| {
+                            view! {
+                                <p class="notice" data-testid="listen-note">
+                                    {move || match state.listen_uri.get() {
+                                        Some(uri) => format!("The relay is listening. Register exactly: {uri}"),
+                                        None => "This is a loopback address: the local relay will listen on it once you start the authorization.".to_owned(),
+                                    }}
+                                </p>
+                            }
+                        })
+                }}
+                {move || redirect_note().map(|note| view! { <p class="help">{note}</p> })}
+            </div>
+        </section>
+    }
+}
+
+/// The scope list, with the joined and encoded value shown live.
+#[component]
+fn Scopes() -> impl IntoView {
+    let state = WizardState::expect();
+    let text = Signal::derive(move || {
+        state.settings.with(|s| {
+            s.authorization
+                .as_ref()
+                .map(|a| a.scopes.join("\n"))
+                .unwrap_or_default()
+        })
+    });
+    let set_scopes = move |(text,): (String,)| {
+        state.settings.update(|s| {
+            if let Some(auth) = &mut s.authorization {
+                auth.scopes = engine::scopes::scopes_from_lines(&text);
+            }
+        });
+    };
+    let encoded = move || {
+        let joined = state.joined_scope();
+        let (separator, spaces) = state
+            .settings
+            .with(|s| {
+                s.authorization
+                    .as_ref()
+                    .map(|a| (a.scope_separator, a.space_encoding))
+            })
+            .unwrap_or_default();
+        let spaces = if separator == ScopeSeparator::Plus {
+            SpaceEncoding::Plus
+        } else {
+            spaces
+        };
+        (
+            joined.clone(),
+            engine::encode::query_component(&joined, spaces),
+        )
+    };
+    view! {
+        <section class="card" aria-labelledby="scopes-title">
+            <h2 id="scopes-title">"Scopes"</h2>
+            <TextArea
+                label="Scopes to request, one per line"
+                testid="scopes"
+                text=text
+                reload=state.revision
+                on_input=set_scopes
+                rows=4
+                help="Ask only for what you need; the service may show each one on its consent screen."
+            />
+            <p class="preview-line" data-testid="scope-preview">
+                {move || {
+                    let (joined, encoded) = encoded();
+                    if joined.is_empty() {
+                        "No scope is sent.".to_owned()
+                    } else {
+                        format!("scope = “{joined}” → scope={encoded}")
+                    }
+                }}
+            </p>
+        </section>
+    }
+}
+
+/// Extra authorization parameters as editable name/value rows.
+#[component]
+fn ExtraParams() -> impl IntoView {
+    let state = WizardState::expect();
+    // Rows are rebuilt only when one is added or removed, so typing never replaces the input.
+    let count = Memo::new(move |_| {
+        state
+            .settings
+            .with(|s| s.authorization.as_ref().map_or(0, |a| a.params.len()))
+    });
+    let read = move |index: usize, value: fn(&Param) -> String| {
+        state.settings.with(|s| {
+            s.authorization
+                .as_ref()
+                .and_then(|a| a.params.get(index))
+                .map(value)
+                .unwrap_or_default()
+        })
+    };
+    let edit = move |index: usize, change: &dyn Fn(&mut Vec<Param>, usize)| {
+        state.settings.update(|s| {
+            if let Some(auth) = &mut s.authorization
+                && index <= auth.params.len()
+            {
+                change(&mut auth.params, index);
+            }
+        });
+    };
+    let add = move |_| {
+        edit(count.get_untracked(), &|params, _| {
+            params.push(Param {
+                name: String::new(),
+                value: String::new(),
+                optional: false,
+            });
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="params-title">
+            <h2 id="params-title">"Extra authorization parameters"</h2>
+            <p class="help">
+                "Sent with the authorization request, e.g. access_type=offline. Values may use {variables}; a name like a standard parameter replaces it."
+            </p>
+            <div class="param-rows">
+                <For each=move || 0..count.get() key=|index| *index let:index>
+                    <div class="param-row">
+                        <div class="field">
+                            <label for=format!("auth-param-name-{index}")>{format!("Name {}", index + 1)}</label>
+                            <input
+                                id=format!("auth-param-name-{index}")
+                                data-testid=format!("auth-param-name-{index}")
+                                class="mono"
+                                type="text"
+                                spellcheck="false"
+                                autocomplete="off"
+                                prop:value=move || read(index, |p| p.name.clone())
+                                on:input=move |ev| {
+                                    let name = event_target_value(&ev);
+                                    edit(index, &|params, i| {
+                                        if let Some(p) = params.get_mut(i) {
+                                            p.name = name.trim().to_owned();
+                                        }
+                                    });
+                                }
+                            />
+                        </div>
+                        <div class="field grow">
+                            <label for=format!("auth-param-value-{index}")>{format!("Value {}", index + 1)}</label>
+                            <input
+                                id=format!("auth-param-value-{index}")
+                                data-testid=format!("auth-param-value-{index}")
+                                class="mono"
+                                type="text"
+                                spellcheck="false"
+                                autocomplete="off"
+                                prop:value=move || read(index, |p| p.value.clone())
+                                on:input=move |ev| {
+                                    let value = event_target_value(&ev);
+                                    edit(index, &|params, i| {
+                                        if let Some(p) = params.get_mut(i) {
+                                            p.value = value.clone();
+                                        }
+                                    });
+                                }
+                            />
+                        </div>
+                        <button
+                            type="button"
+                            class="button secondary small align-end"
+                            data-testid=format!("auth-param-remove-{index}")
+                            aria-label=format!("Remove parameter {}", index + 1)
+                            on:click=move |_| {
+                                edit(index, &|params, i| {
+                                    if i < params.len() {
+                                        params.remove(i);
+                                    }
+                                })
+                            }
+                        >
+                            "Remove"
+                        </button>
+                    </div>
+                </For>
+            </div>
+            <button type="button" class="button secondary" data-testid="auth-param-add" on:click=add>
+                "+ Add a parameter"
+            </button>
+        </section>
+    }
+}
+
+/// PKCE, state, scope joining and kept callback parameters.
+#[component]
+fn Advanced() -> impl IntoView {
+    let state = WizardState::expect();
+    let open = RwSignal::new(false);
+    let auth = move |read: fn(&engine::AuthorizationSettings) -> bool| {
+        state
+            .settings
+            .with(|s| s.authorization.as_ref().is_some_and(read))
+    };
+    let pkce = Signal::derive(move || auth(|a| a.pkce == PkceMethod::S256));
+    let set_pkce = move |(on,): (bool,)| {
+        state.settings.update(|s| {
+            if let Some(a) = &mut s.authorization {
+                a.pkce = if on {
+                    PkceMethod::S256
+                } else {
+                    PkceMethod::None
+                };
+            }
+        });
+    };
+    let separator = Signal::derive(move || {
+        match state
+            .settings
+            .with(|s| s.authorization.as_ref().map(|a| a.scope_separator))
+            .unwrap_or_default()
+        {
+            ScopeSeparator::Space => "space",
+            ScopeSeparator::Comma => "comma",
+            ScopeSeparator::Semicolon => "semicolon",
+            ScopeSeparator::Plus => "plus",
+        }
+    });
+    let set_separator = move |(value,): (String,)| {
+        let separator = match value.as_str() {
+            "comma" => ScopeSeparator::Comma,
+            "semicolon" => ScopeSeparator::Semicolon,
+            "plus" => ScopeSeparator::Plus,
+            _ => ScopeSeparator::Space,
+        };
+        state.settings.update(|s| {
+            if let Some(a) = &mut s.authorization {
+                a.scope_separator = separator;
+            }
+        });
+    };
+    let spaces = Signal::derive(move || {
+        match state
+            .settings
+            .with(|s| s.authorization.as_ref().map(|a| a.space_encoding))
+            .unwrap_or_default()
+        {
+            SpaceEncoding::Percent20 => "percent20",
+            SpaceEncoding::Plus => "plus",
+        }
+    });
+    let set_spaces = move |(value,): (String,)| {
+        let encoding = if value == "plus" {
+            SpaceEncoding::Plus
+        } else {
+            SpaceEncoding::Percent20
+        };
+        state.settings.update(|s| {
+            if let Some(a) = &mut s.authorization {
+                a.space_encoding = encoding;
+            }
+        });
+    };
+    let callback_params = Signal::derive(move || {
+        state.settings.with(|s| {
+            s.authorization
+                .as_ref()
+                .map(|a| a.callback_params.join("\n"))
+                .unwrap_or_default()
+        })
+    });
+    let set_callback_params = move |(text,): (String,)| {
+        state.settings.update(|s| {
+            if let Some(a) = &mut s.authorization {
+                a.callback_params = crate::lines::parse_list(&text);
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="advanced-title">
+            <h2 id="advanced-title" class="toggle-title">
+                <button
+                    type="button"
+                    class="disclosure"
+                    data-testid="advanced-toggle"
+                    aria-expanded=move || open.get().to_string()
+                    aria-controls="advanced-body"
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    <span class="chevron" aria-hidden="true">"▸"</span>
+                    "Advanced: PKCE, state, scope format"
+                </button>
+            </h2>
+            <Show when=move || open.get()>
+                <div id="advanced-body">
+                    <CheckboxField
+                        label="Use PKCE (S256)"
+                        testid="pkce-enabled"
+                        checked=pkce
+                        on_change=set_pkce
+                        help="Proof Key for Code Exchange protects the code; leave it on unless the service rejects it."
+                    />
+                    <TextField
+                        label="State"
+                        testid="state-value"
+                        value=state.secrets.state
+                        on_input=move |(text,): (String,)| {
+                            state.secrets.state.set(text);
+                            state.state_typed.set(true);
+                        }
+                        help="A fresh random value is made for each authorization unless you type one here. The answer must carry it back."
+                        mono=true
+                    />
+                    <div class="grid two">
+                        <SelectField
+                            label="Scope separator"
+                            testid="scope-separator"
+                            options=vec![
+                                ("space", "Space (standard)"),
+                                ("comma", "Comma"),
+                                ("semicolon", "Semicolon"),
+                                ("plus", "Plus (+ in the URL)"),
+                            ]
+                            value=separator
+                            on_change=set_separator
+                        />
+                        <SelectField
+                            label="Spaces in the URL"
+                            testid="space-encoding"
+                            options=vec![("percent20", "%20"), ("plus", "+")]
+                            value=spaces
+                            on_change=set_spaces
+                        />
+                    </div>
+                    <TextArea
+                        label="Callback parameters to keep, one per line"
+                        testid="callback-params"
+                        text=callback_params
+                        reload=state.revision
+                        on_input=set_callback_params
+                        rows=2
+                        help="Extra values the service adds to the redirect (e.g. realmId), kept as {variables} for step 3."
+                    />
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// Starting the authorization, waiting for it, and the code field.
+#[component]
+fn SignIn() -> impl IntoView {
+    let state = WizardState::expect();
+    let waiting = move || state.waiting.get();
+    let kept = Memo::new(move |_| {
+        state.settings.with(|s| {
+            s.authorization
+                .as_ref()
+                .map(|a| a.callback_params.clone())
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <section class="card" aria-labelledby="signin-title">
+            <h2 id="signin-title">"Sign in and approve"</h2>
+            <div class="row wrap">
+                <button
+                    type="button"
+                    class="button primary"
+                    data-testid="start-authorization"
+                    disabled=move || state.client_id.with(|id| id.trim().is_empty())
+                    on:click=move |_| flow::start(state)
+                >
+                    "Start client authorization flow…"
+                </button>
+                <span class="help">
+                    {move || state.client_id.with(|id| id.trim().is_empty()).then(|| {
+                        format!("Enter the {} first.", state.settings.with(|s| s.client_id_label.clone()))
+                    })}
+                </span>
+            </div>
+            {move || {
+                waiting()
+                    .map(|waiting| {
+                        view! {
+                            <div class="waiting" data-testid="auth-waiting" role="status" aria-live="polite">
+                                <span class="spinner" aria-hidden="true"></span>
+                                <div class="grow">
+                                    <p>"Waiting for the service to send you back…"</p>
+                                    <p class="help">
+                                        "The sign-in must be finished within "
+                                        <Countdown
+                                            until_ms=Signal::derive(move || Some(waiting.expires_at_ms))
+                                            now_ms=state.now
+                                            testid="auth-time-left"
+                                            ended="no time"
+                                            suffix=""
+                                        />
+                                        "."
+                                    </p>
+                                    {waiting
+                                        .blocked
+                                        .then(|| {
+                                            view! {
+                                                <p>
+                                                    <a
+                                                        class="button secondary"
+                                                        href=waiting.provider_url.clone()
+                                                        target="_blank"
+                                                        rel="opener"
+                                                        data-testid="open-provider"
+                                                    >
+                                                        "Open the sign-in page ↗"
+                                                    </a>
+                                                </p>
+                                            }
+                                        })}
+                                </div>
+                                <button
+                                    type="button"
+                                    class="button secondary"
+                                    data-testid="auth-cancel"
+                                    on:click=move |_| flow::cancel(state)
+                                >
+                                    "Cancel"
+                                </button>
+                            </div>
+                        }
+                    })
+            }}
+            <div class="field">
+                <label for="code">"Authorization code"</label>
+                <input
+                    id="code"
+                    data-testid="code"
+                    class="mono"
+                    type="text"
+                    spellcheck="false"
+                    autocomplete="off"
+                    aria-describedby="code-help"
+                    prop:value=move || state.code_field.get()
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev);
+                        state.code_field.set(text.clone());
+                        if text.trim().is_empty() {
+                            state.secrets.code.set(String::new());
+                            state.code_status.set(None);
+                        } else {
+                            flow::handle_callback(state, &text, Source::Paste);
+                        }
+                    }
+                />
+                <p class="help" id="code-help">
+                    "Arrives by itself. If it does not, paste the code — or the whole address the service redirected to."
+                </p>
+            </div>
+            <StatusLine status=state.code_status testid="code-status" />
+            {move || {
+                kept
+                    .get()
+                    .into_iter()
+                    .map(|name| {
+                        let value = Signal::derive({
+                            let name = name.clone();
+                            move || state.value(&name)
+                        });
+                        view! {
+                            <TextField
+                                label=format!("Callback parameter {name}")
+                                testid=format!("callback-param-{name}")
+                                value=value
+                                on_input=move |(text,): (String,)| state.set_value(&name, text)
+                                mono=true
+                            />
+                        }
+                    })
+                    .collect_view()
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,330 @@
+//! Calling the token endpoints (through the relay, or directly) and the automatic refresh.
+
+use std::time::Duration;
+
+use engine::request::{HttpRequest, refresh_request, token_request};
+use engine::template::Template;
+use engine::token::{TokenError, parse_token_response};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::browser;
+use crate::state::{CallFailure, CallKind, TokenOutcome, WizardState};
+
+/// Builds the request for `kind` from the current settings and values.
+pub fn build_request(
+    state: WizardState,
+    kind: CallKind,
+) -> Result<HttpRequest, engine::request::BuildError> {
+    let settings = state.settings.read();
+    let vars = state.vars();
+    match kind {
+        CallKind::Bearer => token_request(&settings, &vars),
+        CallKind::Refresh => refresh_request(&settings, &vars),
+    }
+}
+
+/// The variables with every non-empty secret replaced by the mask, so a preview built from them
+/// shows where secrets go without showing them (and without garbling text that merely contains a
+/// short secret, as masking the finished request would).
+pub fn masked_vars(vars: &engine::Vars) -> engine::Vars {
+    let mut masked = vars.clone();
+    for name in engine::SECRET_VARIABLES {
+        if vars.get(name).is_some_and(|value| !value.is_empty()) {
+            masked.set(*name, engine::request::MASK);
+        }
+    }
+    masked
+}
+
+/// The request for `kind` as shown to the user: secrets masked unless `reveal`.
+pub fn shown_request(
+    state: WizardState,
+    kind: CallKind,
+    reveal: bool,
+) -> Result<HttpRequest, engine::request::BuildError> {
+    if reveal {
+        return build_request(state, kind);
+    }
+    let settings = state.settings.read();
+    let vars = masked_vars(&state.vars());
+    let request = match kind {
+        CallKind::Bearer => token_request(&settings, &vars),
+        CallKind::Refresh => refresh_request(&settings, &vars),
+    }?;
+    // Still masks the Basic credential, which encodes the secret.
+    Ok(request.masked(&vars))
+}
+
+/// Whether the refresh settings exchange the access token itself (`{token}`) rather than a refresh token.
+pub fn refresh_uses_access_token(settings: &engine::ServiceSettings) -> bool {
+    let Some(refresh) = &settings.refresh else {
+        return false;
+    };
+    let uses_token =
+        |source: &str| Template::parse(source).is_ok_and(|t| t.variables().contains(&"token"));
+    uses_token(&refresh.url)
+        || refresh
+            .query
+            .iter()
+            .chain(&refresh.body)
+            .chain(&refresh.headers)
+            .any(|p| uses_token(&p.value))
+}
+
+/// Whether a refresh can be attempted now: refresh settings, and the token they need.
+pub fn can_refresh(state: WizardState) -> bool {
+    let settings = state.settings.read();
+    if settings.refresh.is_none() {
+        return false;
+    }
+    if refresh_uses_access_token(&settings) {
+        state.secrets.access_token.with(|t| !t.is_empty())
+    } else {
+        state.secrets.refresh_token.with(|t| !t.is_empty())
+    }
+}
+
+/// When the next automatic refresh happens, if one is scheduled.
+pub fn next_refresh_ms(state: WizardState) -> Option<f64> {
+    if !state.prefs.auto_refresh.get() || !can_refresh(state) {
+        return None;
+    }
+    state
+        .outcome
+        .with(|outcome| outcome.as_ref().and_then(TokenOutcome::refresh_due_ms))
+}
+
+/// The longest delay handed to `setTimeout`: browsers (and leptos' helper) take a signed 32-bit
+/// number of milliseconds, about 24.8 days; a long-lived token is re-checked after this instead.
+const LONGEST_TIMER_MS: f64 = 1_000_000_000.0;
+
+/// Schedules automatic refreshes while the page is open.
+pub fn install(state: WizardState) {
+    let timer = StoredValue::new_local(None::<TimeoutHandle>);
+    // The due time already tried: a refresh that failed is not retried in a loop; the next
+    // successful call (a new outcome) schedules again.
+    let attempted = StoredValue::new_local(None::<f64>);
+    // Bumped by a wake-up timer so that a far-off refresh is scheduled in steps.
+    let wake = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        wake.track();
+        if let Some(handle) = timer.get_value() {
+            handle.clear();
+        }
+        timer.set_value(None);
+        let Some(due) = next_refresh_ms(state).filter(|due| attempted.get_value() != Some(*due))
+        else {
+            return;
+        };
+        let delay = (due - browser::now_ms()).max(0.0);
+        let handle = if delay > LONGEST_TIMER_MS {
+            set_timeout_with_handle(
+                move || wake.update(|w| *w = w.wrapping_add(1)),
+                Duration::from_millis(LONGEST_TIMER_MS as u64),
+            )
+        } else {
+            set_timeout_with_handle(
+                move || {
+                    attempted.set_value(Some(due));
+                    if state.calling.get_untracked().is_none() {
+                        leptos::task::spawn_local(call(state, CallKind::Refresh));
+                    }
+                },
+                Duration::from_millis(delay as u64),
+            )
+        };
+        timer.set_value(handle.ok());
+    });
+}
+
+/// Calls the bearer or refresh endpoint and records the outcome or the failure.
+pub async fn call(state: WizardState, kind: CallKind) {
+    if state.calling.get_untracked().is_some() {
+        return;
+    }
+    state.failure.set(None);
+    let request = match untrack(|| build_request(state, kind)) {
+        Ok(request) => request,
+        Err(error) => {
+            state.failure.set(Some(CallFailure {
+                message: format!("The request cannot be built. {error}"),
+                ..CallFailure::default()
+            }));
+            return;
+        }
+    };
+    state.calling.set(Some(kind));
+    let relay = untrack(|| state.relay());
+    let reply = match &relay {
+        Some(relay) => relay.proxy(&request).await,
+        None => api::direct(&request).await,
+    };
+    state.calling.set(None);
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(error) => {
+            state.failure.set(Some(transport_failure(&error)));
+            return;
+        }
+    };
+    match parse_token_response(reply.status, reply.content_type(), &reply.body) {
+        Ok(mut response) => {
+            let previous = state.secrets.refresh_token.get_untracked();
+            response.keep_refresh_token(Some(&previous));
+            state
+                .secrets
+                .access_token
+                .set(response.access_token.clone());
+            state
+                .secrets
+                .refresh_token
+                .set(response.refresh_token.clone().unwrap_or_default());
+            state.outcome.set(Some(TokenOutcome {
+                kind,
+                received_at_ms: browser::now_ms(),
+                token_type: response.token_type.clone(),
+                expires_in: response.expires_in,
+                refresh_token_expires_in: response.refresh_token_expires_in,
+                scope_granted: response.scope.clone(),
+                scope_requested: untrack(|| state.joined_scope()),
+                id_token: response.id_token.clone(),
+                status: reply.status,
+                raw: pretty(&reply.body),
+            }));
+            match kind {
+                CallKind::Refresh => state.refresh_count.update(|count| *count += 1),
+                CallKind::Bearer => state.refresh_count.set(0),
+            }
+        }
+        Err(error) => state
+            .failure
+            .set(Some(token_failure(state, &error, &reply.body))),
+    }
+}
+
+fn transport_failure(error: &ApiError) -> CallFailure {
+    let hint = match error {
+        ApiError::Relay { code, .. } if code == "target_refused" => Some(
+            "The relay only calls public https token endpoints. Check the token URL.".to_owned(),
+        ),
+        ApiError::Relay { code, .. } if code == "upstream_timeout" => Some(
+            "The token endpoint did not answer in time. Try again, or check the token URL."
+                .to_owned(),
+        ),
+        ApiError::DirectBlocked { .. } => {
+            Some("Clear “No relay” in Settings so the call goes through the relay.".to_owned())
+        }
+        _ => None,
+    };
+    let status = match error {
+        ApiError::Relay { status, .. } => Some(*status),
+        _ => None,
+    };
+    CallFailure {
+        message: error.to_string(),
+        hint,
+        status,
+        ..CallFailure::default()
+    }
+}
+
+fn token_failure(state: WizardState, error: &TokenError, body: &str) -> CallFailure {
+    let (code, description, status) = match error {
+        TokenError::OAuth {
+            status,
+            error,
+            description,
+            ..
+        } => (Some(error.clone()), description.clone(), Some(*status)),
+        TokenError::Http { status, .. } | TokenError::Unreadable { status, .. } => {
+            (None, None, Some(*status))
+        }
+        TokenError::MissingAccessToken { .. } => (None, None, None),
+    };
+    let about_redirect = [code.as_deref(), description.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|text| text.to_ascii_lowercase().contains("redirect"));
+    let redirect_uris = about_redirect.then(|| {
+        let authorized = state.authorized_redirect_uri.get_untracked();
+        let authorized = if authorized.is_empty() {
+            "(no authorization was started here)".to_owned()
+        } else {
+            authorized
+        };
+        (authorized, state.redirect_uri.get_untracked())
+    });
+    CallFailure {
+        message: error.to_string(),
+        code,
+        description,
+        status,
+        hint: error.hint().map(str::to_owned),
+        redirect_uris,
+        raw: Some(pretty(body)),
+    }
+}
+
+/// The body pretty-printed when it is JSON, else as it came.
+fn pretty(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| body.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_vars_hide_only_the_secrets_that_are_set() {
+        let vars = engine::Vars::new()
+            .with("client_id", "my-app")
+            .with("client_secret", "s")
+            .with("code", "")
+            .with("refresh_token", "rt-123");
+        let masked = masked_vars(&vars);
+        assert_eq!(masked.get("client_id"), Some("my-app"));
+        assert_eq!(masked.get("client_secret"), Some(engine::request::MASK));
+        assert_eq!(masked.get("refresh_token"), Some(engine::request::MASK));
+        // An empty secret stays empty, so the request still says which one is missing.
+        assert_eq!(masked.get("code"), Some(""));
+    }
+
+    #[test]
+    fn a_short_secret_does_not_garble_the_preview() {
+        let mut settings = crate::state::blank_settings(false);
+        settings.token.url = "https://auth.example/token".to_owned();
+        settings.token.client_auth = engine::ClientAuth::Body;
+        let vars = engine::Vars::new()
+            .with("client_id", "app")
+            .with("client_secret", "s");
+        let masked = masked_vars(&vars);
+        let request = token_request(&settings, &masked).unwrap().masked(&masked);
+        let shown = format!("{request:?}");
+        assert!(
+            shown.contains("application/x-www-form-urlencoded"),
+            "{shown}"
+        );
+        assert!(shown.contains("client_secret="), "{shown}");
+        assert!(!shown.contains("client_secret=s"), "{shown}");
+    }
+
+    #[test]
+    fn refresh_by_exchange_is_recognised_from_the_token_variable() {
+        let mut settings = crate::state::blank_settings(true);
+        assert!(!refresh_uses_access_token(&settings));
+        if let Some(refresh) = &mut settings.refresh {
+            refresh.query.push(engine::Param {
+                name: "fb_exchange_token".to_owned(),
+                value: "{token}".to_owned(),
+                optional: false,
+            });
+        }
+        assert!(refresh_uses_access_token(&settings));
+        settings.refresh = None;
+        assert!(!refresh_uses_access_token(&settings));
+    }
+}

@@ -1,0 +1,717 @@
+//! Step 3: the token endpoints — editors for the bearer and refresh requests with a live preview,
+//! the calls, the results with their countdown, automatic refresh, and exports.
+
+use engine::request::HttpRequest;
+use engine::{
+    BodyFormat, ClientAuth, Credentials, EndpointSettings, HttpMethod, Param, ServiceSettings,
+};
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::components::{
+    CheckboxField, CopyButton, Countdown, ErrorBox, SecretField, SelectField, TextArea, TextField,
+};
+use crate::lines::{format_params, parse_params};
+use crate::state::{CallKind, WizardState};
+use crate::wizard::calls;
+
+/// Step 3.
+#[component]
+pub fn TokensStep() -> impl IntoView {
+    let state = WizardState::expect();
+    let tab = RwSignal::new(CallKind::Bearer);
+    view! {
+        <Credentials />
+        <section class="card" aria-labelledby="requests-title">
+            <h2 id="requests-title">"Token requests"</h2>
+            <div class="tabs" role="tablist" aria-label="Token requests">
+                <TabButton tab=tab kind=CallKind::Bearer testid="tab-bearer" label="Bearer token" />
+                <TabButton tab=tab kind=CallKind::Refresh testid="tab-refresh" label="Refresh token settings" />
+            </div>
+            <div class="tab-panel" role="tabpanel" id="token-tab-panel">
+                {move || match tab.get() {
+                    CallKind::Bearer => view! { <EndpointEditor kind=CallKind::Bearer /> }.into_any(),
+                    CallKind::Refresh => view! { <RefreshPanel /> }.into_any(),
+                }}
+            </div>
+            <CallButtons />
+        </section>
+        <ErrorBox failure=state.failure />
+        <Results />
+        <AutoRefresh />
+        <Export />
+    }
+}
+
+#[component]
+fn TabButton(
+    tab: RwSignal<CallKind>,
+    kind: CallKind,
+    testid: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    let selected = move || tab.get() == kind;
+    view! {
+        <button
+            type="button"
+            role="tab"
+            class="tab"
+            id=testid
+            data-testid=testid
+            aria-selected=move || selected().to_string()
+            aria-controls="token-tab-panel"
+            tabindex=move || if selected() { "0" } else { "-1" }
+            on:click=move |_| tab.set(kind)
+            on:keydown=move |ev| {
+                // Arrow keys move between tabs, as in every tab list.
+                if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight") {
+                    let other = if kind == CallKind::Bearer { CallKind::Refresh } else { CallKind::Bearer };
+                    tab.set(other);
+                    let id = if other == CallKind::Bearer { "tab-bearer" } else { "tab-refresh" };
+                    focus_by_id(id);
+                }
+            }
+        >
+            {label}
+        </button>
+    }
+}
+
+fn focus_by_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        && let Ok(element) = element.dyn_into::<web_sys::HtmlElement>()
+    {
+        let _ = element.focus();
+    }
+}
+
+/// The secrets both requests share, and the tokens a refresh starts from.
+#[component]
+fn Credentials() -> impl IntoView {
+    let state = WizardState::expect();
+    let secrets = state.secrets;
+    let needs_user = move || {
+        state.settings.with(|s| {
+            s.token.credentials == Credentials::UserIdAndSecret
+                || s.refresh
+                    .as_ref()
+                    .is_some_and(|r| r.credentials == Credentials::UserIdAndSecret)
+        })
+    };
+    let has_refresh = move || state.settings.with(|s| s.refresh.is_some());
+    view! {
+        <section class="card" aria-labelledby="credentials-title">
+            <h2 id="credentials-title">"Credentials"</h2>
+            <p class="help">
+                "Kept in memory only, so a reload forgets them (unless you chose to remember them in Settings); sent only inside the token request."
+            </p>
+            <Show when=needs_user>
+                <SecretField
+                    label="User ID"
+                    testid="user-name"
+                    value=secrets.user_name
+                    reveal=state.reveal
+                    on_input=move |(text,): (String,)| secrets.user_name.set(text)
+                />
+            </Show>
+            <SecretField
+                label="Client secret"
+                testid="client-secret"
+                value=secrets.client_secret
+                reveal=state.reveal
+                on_input=move |(text,): (String,)| secrets.client_secret.set(text)
+                help="Leave empty for a public client."
+            />
+            <Show when=has_refresh>
+                <SecretField
+                    label="Refresh token"
+                    testid="refresh-token-input"
+                    value=secrets.refresh_token
+                    reveal=state.reveal
+                    on_input=move |(text,): (String,)| secrets.refresh_token.set(text)
+                    help="Filled in by the bearer call; paste one you already have to refresh without step 2."
+                />
+            </Show>
+            <CheckboxField
+                label="Show secrets"
+                testid="reveal-secrets"
+                checked=state.reveal
+                on_change=move |(on,): (bool,)| state.reveal.set(on)
+                help="Also shows them in the request preview and the exported curl command."
+            />
+        </section>
+    }
+}
+
+/// Reads the endpoint being edited.
+fn endpoint(settings: &ServiceSettings, kind: CallKind) -> Option<&EndpointSettings> {
+    match kind {
+        CallKind::Bearer => Some(&settings.token),
+        CallKind::Refresh => settings.refresh.as_ref(),
+    }
+}
+
+/// Changes the endpoint being edited.
+fn endpoint_mut(settings: &mut ServiceSettings, kind: CallKind) -> Option<&mut EndpointSettings> {
+    match kind {
+        CallKind::Bearer => Some(&mut settings.token),
+        CallKind::Refresh => settings.refresh.as_mut(),
+    }
+}
+
+/// The refresh tab: its editor, or a way to add refresh settings.
+#[component]
+fn RefreshPanel() -> impl IntoView {
+    let state = WizardState::expect();
+    let has_refresh = move || state.settings.with(|s| s.refresh.is_some());
+    let add = move |_| {
+        state.settings.update(|s| {
+            s.refresh = Some(EndpointSettings::refresh_token(s.token.url.clone()));
+        });
+        state.revision.update(|r| *r += 1);
+    };
+    view! {
+        <Show
+            when=has_refresh
+            fallback=move || {
+                view! {
+                    <p>"This service has no refresh settings: its token is re-issued by calling the bearer request again."</p>
+                    <button type="button" class="button secondary" data-testid="refresh-enable" on:click=add>
+                        "Add standard refresh settings"
+                    </button>
+                }
+            }
+        >
+            <EndpointEditor kind=CallKind::Refresh />
+            <button
+                type="button"
+                class="button link"
+                data-testid="refresh-disable"
+                on:click=move |_| {
+                    state.settings.update(|s| s.refresh = None);
+                }
+            >
+                "This service has no refresh: remove the refresh settings"
+            </button>
+        </Show>
+    }
+}
+
+/// Every field of one token request, with its live preview.
+#[component]
+fn EndpointEditor(kind: CallKind) -> impl IntoView {
+    let state = WizardState::expect();
+    let prefix = match kind {
+        CallKind::Bearer => "bearer",
+        CallKind::Refresh => "refresh",
+    };
+    let read = move |get: fn(&EndpointSettings) -> String| {
+        state
+            .settings
+            .with(|s| endpoint(s, kind).map(get).unwrap_or_default())
+    };
+    let write = move |change: Box<dyn FnOnce(&mut EndpointSettings)>| {
+        state.settings.update(|s| {
+            if let Some(endpoint) = endpoint_mut(s, kind) {
+                change(endpoint);
+            }
+        });
+    };
+    let testid = move |name: &str| format!("{prefix}-{name}");
+
+    let method = Signal::derive(move || {
+        state
+            .settings
+            .with(|s| match endpoint(s, kind).map(|e| e.method) {
+                Some(HttpMethod::Get) => "GET",
+                _ => "POST",
+            })
+    });
+    let client_auth = Signal::derive(move || {
+        state
+            .settings
+            .with(|s| match endpoint(s, kind).map(|e| e.client_auth) {
+                Some(ClientAuth::Body) => "body",
+                Some(ClientAuth::None) => "none",
+                _ => "basic-header",
+            })
+    });
+    let credentials = Signal::derive(move || {
+        state
+            .settings
+            .with(|s| match endpoint(s, kind).map(|e| e.credentials) {
+                Some(Credentials::UserIdAndSecret) => "user-id-and-secret",
+                _ => "secret",
+            })
+    });
+    let body_format = Signal::derive(move || {
+        state
+            .settings
+            .with(|s| match endpoint(s, kind).map(|e| e.body_format) {
+                Some(BodyFormat::Json) => "json",
+                _ => "form",
+            })
+    });
+    let preview = Memo::new(move |_| {
+        calls::shown_request(state, kind, state.reveal.get())
+            .map(|request| format_request(&request))
+    });
+
+    view! {
+        <div class="endpoint-editor">
+            <TextField
+                label="Token URL"
+                testid=testid("url")
+                kind="url"
+                value=Signal::derive(move || read(|e| e.url.clone()))
+                on_input=move |(url,): (String,)| write(Box::new(move |e| e.url = url))
+                help="May use {variables}."
+                mono=true
+            />
+            <div class="grid three">
+                <SelectField
+                    label="HTTP method"
+                    testid=testid("method")
+                    options=vec![("POST", "POST"), ("GET", "GET")]
+                    value=method
+                    on_change=move |(value,): (String,)| {
+                        let method = if value == "GET" { HttpMethod::Get } else { HttpMethod::Post };
+                        write(Box::new(move |e| e.method = method));
+                    }
+                />
+                <TextField
+                    label="Grant type"
+                    testid=testid("grant-type")
+                    value=Signal::derive(move || read(|e| e.grant_type.clone()))
+                    on_input=move |(grant,): (String,)| write(Box::new(move |e| e.grant_type = grant))
+                    help="The {grant_type} variable."
+                    mono=true
+                />
+                <SelectField
+                    label="Body format"
+                    testid=testid("body-format")
+                    options=vec![("form", "Form (urlencoded)"), ("json", "JSON")]
+                    value=body_format
+                    on_change=move |(value,): (String,)| {
+                        let format = if value == "json" { BodyFormat::Json } else { BodyFormat::Form };
+                        write(Box::new(move |e| e.body_format = format));
+                    }
+                />
+            </div>
+            <div class="grid two">
+                <SelectField
+                    label="Client authentication"
+                    testid=testid("client-auth")
+                    options=vec![
+                        ("basic-header", "Basic header (client_secret_basic)"),
+                        ("body", "In the body (client_secret_post)"),
+                        ("none", "None"),
+                    ]
+                    value=client_auth
+                    on_change=move |(value,): (String,)| {
+                        let auth = match value.as_str() {
+                            "body" => ClientAuth::Body,
+                            "none" => ClientAuth::None,
+                            _ => ClientAuth::BasicHeader,
+                        };
+                        write(Box::new(move |e| e.client_auth = auth));
+                    }
+                />
+                <SelectField
+                    label="Credentials"
+                    testid=testid("credentials")
+                    options=vec![("secret", "Secret"), ("user-id-and-secret", "User ID and secret")]
+                    value=credentials
+                    on_change=move |(value,): (String,)| {
+                        let credentials = if value == "user-id-and-secret" {
+                            Credentials::UserIdAndSecret
+                        } else {
+                            Credentials::Secret
+                        };
+                        write(Box::new(move |e| e.credentials = credentials));
+                    }
+                />
+            </div>
+            <ParamEditor kind=kind prefix=prefix name="query" label="Query parameters" pick=|e| &mut e.query read=|e| &e.query />
+            <ParamEditor kind=kind prefix=prefix name="body" label="Body parameters" pick=|e| &mut e.body read=|e| &e.body />
+            <ParamEditor kind=kind prefix=prefix name="headers" label="Headers" pick=|e| &mut e.headers read=|e| &e.headers />
+            <div class="preview">
+                <h3 id=testid("preview-title")>"Request preview"</h3>
+                {move || {
+                    preview
+                        .get()
+                        .err()
+                        .map(|error| {
+                            view! {
+                                <p class="field-error" data-testid=testid("template-error") role="alert">
+                                    {error.to_string()}
+                                </p>
+                            }
+                        })
+                }}
+                <pre class="code" data-testid=testid("preview") aria-labelledby=testid("preview-title")>
+                    {move || preview.get().unwrap_or_else(|_| "The request cannot be built yet: see above.".to_owned())}
+                </pre>
+            </div>
+        </div>
+    }
+}
+
+/// One `name=value` per line editor bound to a parameter list of the endpoint.
+#[component]
+fn ParamEditor(
+    kind: CallKind,
+    prefix: &'static str,
+    name: &'static str,
+    label: &'static str,
+    pick: fn(&mut EndpointSettings) -> &mut Vec<Param>,
+    read: fn(&EndpointSettings) -> &Vec<Param>,
+) -> impl IntoView {
+    let state = WizardState::expect();
+    let error = RwSignal::new(None::<String>);
+    let text = Signal::derive(move || {
+        state.settings.with(|s| {
+            endpoint(s, kind)
+                .map(|e| format_params(read(e)))
+                .unwrap_or_default()
+        })
+    });
+    let on_input = move |(text,): (String,)| match parse_params(&text) {
+        Ok(params) => {
+            error.set(None);
+            state.settings.update(|s| {
+                if let Some(endpoint) = endpoint_mut(s, kind) {
+                    *pick(endpoint) = params;
+                }
+            });
+        }
+        Err(problem) => error.set(Some(format!("Not applied yet: {problem}."))),
+    };
+    view! {
+        <TextArea
+            label=label
+            testid=format!("{prefix}-{name}")
+            text=text
+            reload=state.revision
+            on_input=on_input
+            error=error
+            rows=3
+            help="One name=value per line; values may use {variables}; name?=value leaves it out when empty."
+        />
+    }
+}
+
+/// The request as the user reads it: request line, headers, blank line, body.
+fn format_request(request: &HttpRequest) -> String {
+    let mut text = format!("{} {}\n", request.method.as_str(), request.url);
+    for (name, value) in &request.headers {
+        text.push_str(&format!("{name}: {value}\n"));
+    }
+    if let Some(body) = &request.body {
+        text.push('\n');
+        text.push_str(body);
+    }
+    text
+}
+
+/// The two call buttons and the call status.
+#[component]
+fn CallButtons() -> impl IntoView {
+    let state = WizardState::expect();
+    let busy = move || state.calling.get().is_some();
+    let status = move || match state.calling.get() {
+        Some(CallKind::Bearer) => Some("Calling the bearer token endpoint…".to_owned()),
+        Some(CallKind::Refresh) => Some("Calling the refresh token endpoint…".to_owned()),
+        None => state.outcome.with(|o| {
+            o.as_ref().map(|o| {
+                let what = if o.kind == CallKind::Bearer {
+                    "Bearer token"
+                } else {
+                    "Token refreshed"
+                };
+                format!(
+                    "{what}: received at {}.",
+                    browser::local_time(o.received_at_ms)
+                )
+            })
+        }),
+    };
+    view! {
+        <div class="call-bar">
+            <button
+                type="button"
+                class="button primary"
+                data-testid="call-bearer"
+                disabled=busy
+                on:click=move |_| leptos::task::spawn_local(calls::call(state, CallKind::Bearer))
+            >
+                "Call Bearer Token Endpoint"
+            </button>
+            <button
+                type="button"
+                class="button secondary"
+                data-testid="call-refresh"
+                disabled=move || busy() || state.settings.with(|s| s.refresh.is_none())
+                on:click=move |_| leptos::task::spawn_local(calls::call(state, CallKind::Refresh))
+            >
+                "Call the Refresh Token Endpoint"
+            </button>
+            <p class="call-status" data-testid="call-status" role="status" aria-live="polite">
+                {move || busy().then(|| view! { <span class="spinner small" aria-hidden="true"></span> })}
+                {status}
+            </p>
+        </div>
+    }
+}
+
+/// The tokens and what the service said about them.
+#[component]
+fn Results() -> impl IntoView {
+    let state = WizardState::expect();
+    let outcome = move || state.outcome.get();
+    let expires_at = Signal::derive(move || {
+        state
+            .outcome
+            .with(|o| o.as_ref().and_then(|o| o.expires_at_ms()))
+    });
+    let none = || "—".to_owned();
+    view! {
+        <Show when=move || state.outcome.with(Option::is_some)>
+            <section class="card results" aria-labelledby="results-title">
+                <h2 id="results-title">"Your tokens"</h2>
+                <dl class="result-list">
+                    <dt>"Access token"</dt>
+                    <dd class="token-row">
+                        <code class="token" data-testid="result-access-token">{move || state.secrets.access_token.get()}</code>
+                        <CopyButton text=state.secrets.access_token testid="copy-access-token" what="Copy the access token" />
+                    </dd>
+                    <dt>"Refresh token"</dt>
+                    <dd class="token-row">
+                        <code class="token" data-testid="result-refresh-token">
+                            {move || {
+                                let token = state.secrets.refresh_token.get();
+                                if token.is_empty() { "None issued".to_owned() } else { token }
+                            }}
+                        </code>
+                        <CopyButton text=state.secrets.refresh_token testid="copy-refresh-token" what="Copy the refresh token" />
+                    </dd>
+                    <dt>"Token type"</dt>
+                    <dd data-testid="result-token-type">
+                        {move || outcome().and_then(|o| o.token_type).unwrap_or_else(none)}
+                    </dd>
+                    <dt>"Expires"</dt>
+                    <dd>
+                        <span data-testid="result-expires-at">
+                            {move || expires_at.get().map_or_else(|| "Not stated by the service".to_owned(), browser::local_date_time)}
+                        </span>
+                        " "
+                        <Countdown until_ms=expires_at now_ms=state.now testid="result-countdown" ended="expired" />
+                    </dd>
+                    <dt>"Scope granted"</dt>
+                    <dd data-testid="result-scope-granted">
+                        {move || outcome().and_then(|o| o.scope_granted).unwrap_or_else(|| "Not stated (usually: as requested)".to_owned())}
+                    </dd>
+                    <dt>"Scope requested"</dt>
+                    <dd data-testid="result-scope-requested">
+                        {move || outcome().map(|o| o.scope_requested).filter(|s| !s.is_empty()).unwrap_or_else(none)}
+                    </dd>
+                </dl>
+                {move || state.preset().map(|p| p.notes.after_token.clone()).filter(|n| !n.is_empty()).map(|note| {
+                    view! { <p class="help">{note}</p> }
+                })}
+                <h3>"Raw response"</h3>
+                <pre class="code raw" data-testid="result-raw">{move || outcome().map(|o| o.raw).unwrap_or_default()}</pre>
+            </section>
+        </Show>
+    }
+}
+
+/// Automatic refresh: the switch, the next time and the count.
+#[component]
+fn AutoRefresh() -> impl IntoView {
+    let state = WizardState::expect();
+    let next = move || match calls::next_refresh_ms(state) {
+        Some(at) => browser::local_time(at),
+        None if !state.prefs.auto_refresh.get() => "Off".to_owned(),
+        None if state.settings.with(|s| s.refresh.is_none()) => {
+            "Not possible: no refresh settings".to_owned()
+        }
+        None if !calls::can_refresh(state) => "Waiting for a refresh token".to_owned(),
+        None => "Not needed: the token has no stated expiry".to_owned(),
+    };
+    view! {
+        <section class="card" aria-labelledby="auto-title">
+            <h2 id="auto-title">"Keep the token fresh"</h2>
+            <CheckboxField
+                label="Refresh automatically while this page is open"
+                testid="auto-refresh"
+                checked=state.prefs.auto_refresh
+                on_change=move |(on,): (bool,)| state.prefs.auto_refresh.set(on)
+                help="At 80 % of the token's lifetime. A new refresh token, if the service sends one, replaces the old one at once."
+            />
+            <dl class="facts inline">
+                <dt>"Next refresh"</dt>
+                <dd data-testid="next-refresh">{next}</dd>
+                <dt>"Refreshes so far"</dt>
+                <dd data-testid="refresh-count">{move || state.refresh_count.get()}</dd>
+            </dl>
+        </section>
+    }
+}
+
+/// Export of the tokens as JSON, curl or .env lines.
+#[component]
+fn Export() -> impl IntoView {
+    let state = WizardState::expect();
+    let output = RwSignal::new(String::new());
+    let export_json = move |_| {
+        let outcome = state.outcome.get_untracked();
+        let mut object = serde_json::Map::new();
+        let mut put = |name: &str, value: serde_json::Value| {
+            object.insert(name.to_owned(), value);
+        };
+        put(
+            "access_token",
+            state.secrets.access_token.get_untracked().into(),
+        );
+        let refresh = state.secrets.refresh_token.get_untracked();
+        if !refresh.is_empty() {
+            put("refresh_token", refresh.into());
+        }
+        if let Some(outcome) = outcome {
+            if let Some(kind) = outcome.token_type.clone() {
+                put("token_type", kind.into());
+            }
+            if let Some(seconds) = outcome.expires_in {
+                put("expires_in", seconds.into());
+            }
+            if let Some(at) = outcome.expires_at_ms() {
+                put("expires_at", iso_time(at).into());
+            }
+            if let Some(scope) = outcome.scope_granted.clone() {
+                put("scope", scope.into());
+            }
+            if let Some(id_token) = outcome.id_token.clone() {
+                put("id_token", id_token.into());
+            }
+        }
+        output.set(
+            serde_json::to_string_pretty(&serde_json::Value::Object(object)).unwrap_or_default(),
+        );
+    };
+    let export_curl = move |_| {
+        let kind = if untrack(|| calls::can_refresh(state)) {
+            CallKind::Refresh
+        } else {
+            CallKind::Bearer
+        };
+        let text = match untrack(|| calls::shown_request(state, kind, state.reveal.get())) {
+            Ok(request) => {
+                let what = if kind == CallKind::Refresh {
+                    "refresh request"
+                } else {
+                    "bearer token request"
+                };
+                format!(
+                    "# The {what}. Secrets are masked unless “Show secrets” is ticked.\n{}",
+                    request.to_curl()
+                )
+            }
+            Err(error) => format!("# The request cannot be built yet: {error}"),
+        };
+        output.set(text);
+    };
+    let export_env = move |_| {
+        let mut lines = vec![format!(
+            "ACCESS_TOKEN={}",
+            env_value(&state.secrets.access_token.get_untracked())
+        )];
+        let refresh = state.secrets.refresh_token.get_untracked();
+        if !refresh.is_empty() {
+            lines.push(format!("REFRESH_TOKEN={}", env_value(&refresh)));
+        }
+        if let Some(outcome) = state.outcome.get_untracked() {
+            if let Some(kind) = outcome.token_type.clone() {
+                lines.push(format!("TOKEN_TYPE={}", env_value(&kind)));
+            }
+            if let Some(at) = outcome.expires_at_ms() {
+                lines.push(format!("TOKEN_EXPIRES_AT={}", iso_time(at)));
+            }
+        }
+        output.set(lines.join("\n"));
+    };
+    let has_output = move || output.with(|o| !o.is_empty());
+    view! {
+        <section class="card" aria-labelledby="export-title">
+            <h2 id="export-title">"Export"</h2>
+            <div class="row wrap">
+                <button type="button" class="button secondary" data-testid="export-json" on:click=export_json>"JSON"</button>
+                <button type="button" class="button secondary" data-testid="export-curl" on:click=export_curl>"curl"</button>
+                <button type="button" class="button secondary" data-testid="export-env" on:click=export_env>".env"</button>
+                <Show when=has_output>
+                    <CopyButton text=output testid="copy-export" what="Copy the export" />
+                </Show>
+            </div>
+            <pre class="code" class:hidden=move || !has_output() data-testid="export-output" aria-live="polite">
+                {move || output.get()}
+            </pre>
+        </section>
+    }
+}
+
+/// A `.env` value: bare when safe, double-quoted otherwise.
+fn env_value(value: &str) -> String {
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~+/=:".contains(c))
+    {
+        value.to_owned()
+    } else {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// A timestamp in ISO 8601 (UTC).
+fn iso_time(ms: f64) -> String {
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_are_quoted_only_when_needed() {
+        assert_eq!(
+            env_value("ya29.a0AfH6SM-x_y~z+/="),
+            "ya29.a0AfH6SM-x_y~z+/="
+        );
+        assert_eq!(env_value("two words"), "\"two words\"");
+        assert_eq!(env_value(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(env_value("x#y"), "\"x#y\"");
+    }
+
+    #[test]
+    fn a_request_reads_like_http() {
+        let request = HttpRequest {
+            method: HttpMethod::Post,
+            url: "https://auth.example/token".to_owned(),
+            headers: vec![("Accept".to_owned(), "application/json".to_owned())],
+            body: Some("grant_type=client_credentials".to_owned()),
+        };
+        assert_eq!(
+            format_request(&request),
+            "POST https://auth.example/token\nAccept: application/json\n\ngrant_type=client_credentials"
+        );
+        let get = HttpRequest {
+            method: HttpMethod::Get,
+            body: None,
+            headers: Vec::new(),
+            ..request
+        };
+        assert_eq!(format_request(&get), "GET https://auth.example/token\n");
+    }
+}

@@ -1,0 +1,130 @@
+//! The set-up every scenario shares: one mock provider, one relay and one browser, started once per
+//! test binary (the machine has 2 cores; starting Chromium per scenario would cost minutes).
+//!
+//! [`World::fresh_page`] gives each scenario a clean start: the provider back to its defaults,
+//! the popups closed, the wizard's storage cleared and the page reloaded.
+
+use std::path::PathBuf;
+
+use fantoccini::Client;
+use fantoccini::wd::WindowHandle;
+
+use crate::browser::Browser;
+use crate::provider::{Provider, ProviderConfig};
+use crate::relay::RelayServer;
+use crate::{CmdContext, E2eError, Result, action, check, dist_dir};
+
+/// The provider, the relay and the browser of one test run.
+pub struct World {
+    /// The mock OAuth provider; its redirect URIs are the relay's `/callback` and its own echo pages.
+    pub provider: Provider,
+    /// The relay serving the wizard.
+    pub relay: RelayServer,
+    browser: Browser,
+    main_window: WindowHandle,
+}
+
+impl World {
+    /// Starts everything. Fails first, with the fix in the message, when the wizard is not built.
+    pub async fn start() -> Result<World> {
+        let dist = dist_dir()?;
+        // Failure pictures of an earlier run would mislead: this run writes its own.
+        if let Ok(entries) = std::fs::read_dir(crate::screenshot_dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with("failed-") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let provider = Provider::start(ProviderConfig::default())
+            .await
+            .map_err(|source| E2eError::Io {
+                doing: "starting the mock provider".to_owned(),
+                source,
+            })?;
+        let relay = RelayServer::start(&dist, &[provider.port()]).await?;
+        provider.register_redirect_uri(&relay.callback_url());
+        let browser = Browser::launch().await?;
+        let main_window = browser
+            .client()
+            .window()
+            .await
+            .doing(|| "reading the main window's handle".to_owned())?;
+        Ok(World {
+            provider,
+            relay,
+            browser,
+            main_window,
+        })
+    }
+
+    /// The WebDriver client.
+    pub fn client(&self) -> &Client {
+        self.browser.client()
+    }
+
+    /// The wizard's own window (popups are others).
+    pub fn main_window(&self) -> &WindowHandle {
+        &self.main_window
+    }
+
+    /// A clean start: provider reset, popups closed, storage cleared, wizard reloaded at step 1.
+    pub async fn fresh_page(&self) -> Result<()> {
+        self.provider.reset();
+        let client = self.client();
+        action::close_other_windows(client, &self.main_window).await?;
+        client
+            .goto(&self.relay.app_url())
+            .await
+            .doing(|| "opening the wizard".to_owned())?;
+        client
+            .execute(
+                "localStorage.clear(); sessionStorage.clear(); return null;",
+                Vec::new(),
+            )
+            .await
+            .doing(|| "clearing the wizard's storage".to_owned())?;
+        client
+            .goto(&format!("{}#/step/1", self.relay.app_url()))
+            .await
+            .doing(|| "opening step 1".to_owned())?;
+        client
+            .refresh()
+            .await
+            .doing(|| "reloading the wizard".to_owned())?;
+        check::visible(client, "step-indicator").await?;
+        check::at_step(client, 1).await
+    }
+
+    /// Switches back to the wizard's window.
+    pub async fn back_to_wizard(&self) -> Result<()> {
+        action::switch_to(self.client(), &self.main_window).await
+    }
+
+    /// Saves a screenshot of the current window into `tests/screenshots/`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        self.browser.screenshot(name).await
+    }
+
+    /// Scrolls the element with `testid` to the middle of the window, then saves a screenshot:
+    /// the picture shows what the step is about, not wherever the last click left the page.
+    pub async fn screenshot_at(&self, name: &str, testid: &str) -> Result<PathBuf> {
+        let element = crate::find::by_testid(self.client(), testid).await?;
+        let element_ref = serde_json::to_value(&element).map_err(|e| {
+            E2eError::Expectation(format!("cannot pass an element to a script: {e}"))
+        })?;
+        self.client()
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'}); return null;",
+                vec![element_ref],
+            )
+            .await
+            .doing(|| format!("scrolling to [data-testid={testid}]"))?;
+        self.screenshot(name).await
+    }
+
+    /// Closes the browser session and stops chromedriver, the relay and the provider.
+    pub async fn close(self) -> Result<()> {
+        self.browser.close().await
+    }
+}

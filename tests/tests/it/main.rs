@@ -1,0 +1,164 @@
+//! The end-to-end scenarios, run by a libtest-compatible harness of our own (`harness = false`).
+//!
+//! Chromium, the relay and the mock provider start once, at the first scenario that runs, and are
+//! shared: each scenario gets a fresh page ([`World::fresh_page`]) and runs alone, in order. At the
+//! end everything is closed, whatever failed. A failing scenario leaves
+//! `tests/screenshots/failed-<name>.png` behind. Filters work as usual:
+//! `cargo test -p e2e --test it -- refresh`.
+
+mod authorization;
+mod errors;
+mod flows;
+mod persistence;
+mod preset_flow;
+mod refresh;
+mod token_endpoints;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use e2e::world::World;
+use e2e::{Result, check};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// A scenario: drives the wizard in the shared world and checks what the user sees.
+type Scenario = for<'a> fn(&'a World) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>;
+
+/// The longest one scenario may take before it counts as stuck.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(180);
+
+/// Every scenario, in the order they run.
+const SCENARIOS: &[(&str, Scenario)] = &[
+    ("preset_popup_code_bearer_and_rotating_refresh", |w| {
+        Box::pin(preset_flow::preset_popup_code_bearer_and_rotating_refresh(
+            w,
+        ))
+    }),
+    ("pasted_code", |w| Box::pin(authorization::pasted_code(w))),
+    ("pasted_redirect_url_keeps_callback_params", |w| {
+        Box::pin(authorization::pasted_redirect_url_keeps_callback_params(w))
+    }),
+    ("state_mismatch_is_refused", |w| {
+        Box::pin(authorization::state_mismatch_is_refused(w))
+    }),
+    ("custom_service_with_discovery", |w| {
+        Box::pin(token_endpoints::custom_service_with_discovery(w))
+    }),
+    ("client_credentials", |w| {
+        Box::pin(token_endpoints::client_credentials(w))
+    }),
+    ("password_grant", |w| {
+        Box::pin(token_endpoints::password_grant(w))
+    }),
+    ("form_encoded_token_response", |w| {
+        Box::pin(token_endpoints::form_encoded_token_response(w))
+    }),
+    ("service_errors_show_description_and_hint", |w| {
+        Box::pin(errors::service_errors_show_description_and_hint(w))
+    }),
+    ("authorization_denied_is_explained", |w| {
+        Box::pin(errors::authorization_denied_is_explained(w))
+    }),
+    ("reload_keeps_settings_not_secrets", |w| {
+        Box::pin(persistence::reload_keeps_settings_not_secrets(w))
+    }),
+    ("forget_everything_clears_settings", |w| {
+        Box::pin(persistence::forget_everything_clears_settings(w))
+    }),
+    ("automatic_refresh_keeps_rotated_token", |w| {
+        Box::pin(refresh::automatic_refresh_keeps_rotated_token(w))
+    }),
+    ("get_exchange_reissues_with_token_variable", |w| {
+        Box::pin(refresh::get_exchange_reissues_with_token_variable(w))
+    }),
+];
+
+/// The shared world: started by the first scenario that runs, closed at the end.
+enum Slot {
+    NotStarted,
+    Ready(Box<World>),
+    /// Starting failed; every scenario reports this message.
+    Failed(String),
+    Closed,
+}
+
+fn main() -> ExitCode {
+    let mut args = Arguments::from_args();
+    // One browser: the scenarios take turns.
+    args.test_threads = Some(1);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Arc::new(runtime),
+        Err(e) => {
+            eprintln!("cannot start the Tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let slot = Arc::new(Mutex::new(Slot::NotStarted));
+    let trials = SCENARIOS
+        .iter()
+        .map(|&(name, scenario)| {
+            let runtime = runtime.clone();
+            let slot = slot.clone();
+            Trial::test(name, move || run_scenario(&runtime, &slot, name, scenario))
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let world = std::mem::replace(&mut *lock(&slot), Slot::Closed);
+    if let Slot::Ready(world) = world
+        && let Err(e) = runtime.block_on(world.close())
+    {
+        eprintln!("closing the browser: {e}");
+    }
+    conclusion.exit_code()
+}
+
+fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
+    // A panicking scenario poisons the lock; the world itself is still usable (or closable).
+    slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn run_scenario(
+    runtime: &tokio::runtime::Runtime,
+    slot: &Mutex<Slot>,
+    name: &str,
+    scenario: Scenario,
+) -> std::result::Result<(), Failed> {
+    let mut slot = lock(slot);
+    runtime.block_on(async {
+        if matches!(*slot, Slot::NotStarted) {
+            *slot = match World::start().await {
+                Ok(world) => Slot::Ready(Box::new(world)),
+                Err(e) => Slot::Failed(e.to_string()),
+            };
+        }
+        let world = match &*slot {
+            Slot::Ready(world) => world,
+            Slot::Failed(message) => return Err(Failed::from(message.as_str())),
+            Slot::NotStarted | Slot::Closed => {
+                return Err(Failed::from("the test world is not running"));
+            }
+        };
+        let outcome = check::within(SCENARIO_LIMIT, name, async {
+            world.fresh_page().await?;
+            scenario(world).await
+        })
+        .await;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let shot = match world.screenshot(&format!("failed-{name}")).await {
+                    Ok(path) => format!("\nscreenshot: {}", path.display()),
+                    Err(_) => String::new(),
+                };
+                Err(Failed::from(format!("{error}{shot}")))
+            }
+        }
+    })
+}
