@@ -99,10 +99,80 @@ fn test() -> Result<()> {
         .args(["test", "--workspace", "--all-targets"])
         .env("E2E_DIST", root.join("dist"))
         .env("PATH", &tools.path);
-    status(&mut tests, "the tests")?;
+    let counts = run_counting_tests(&mut tests)?;
     // Each benchmark once on tiny inputs, so they cannot rot.
     let smoke = bench::Options { smoke: true, build_app: false, runner_args: Vec::new() };
-    bench::run(&root, &tools, &smoke)
+    bench::run(&root, &tools, &smoke)?;
+    // One closing line for the whole run: the last `test result:` of cargo is often a crate's
+    // empty doc-test run, which reads as if nothing was tested.
+    println!("tests: {} passed, {} failed", counts.passed, counts.failed);
+    Ok(())
+}
+
+/// Test totals summed over every `test result:` line cargo's test binaries print.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TestCounts {
+    passed: u64,
+    failed: u64,
+}
+
+impl TestCounts {
+    /// Adds the counts of a libtest summary line (`test result: ok. 12 passed; 0 failed; …`).
+    fn add_summary_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        for part in rest.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            match (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+                (Some(n), Some("passed")) => self.passed += n,
+                (Some(n), Some("failed")) => self.failed += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Run `cargo test`, passing its output through while summing the test counts.
+fn run_counting_tests(command: &mut Command) -> Result<TestCounts> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start the tests: {e}"))?;
+    let mut counts = TestCounts::default();
+    let stdout = child.stdout.take().ok_or("the tests' output could not be read")?;
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading the tests' output: {e}"))?;
+        counts.add_summary_line(&line);
+        let _ = writeln!(out, "{line}");
+    }
+    drop(out);
+    let exit = child.wait().map_err(|e| format!("waiting for the tests: {e}"))?;
+    if exit.success() {
+        Ok(counts)
+    } else {
+        println!("tests: {} passed, {} failed", counts.passed, counts.failed.max(1));
+        Err(format!("the tests failed ({exit})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestCounts;
+
+    #[test]
+    fn sums_libtest_summary_lines_and_ignores_the_rest() {
+        let mut counts = TestCounts::default();
+        for line in [
+            "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.02s",
+            "test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out",
+            "test parse::works ... ok",
+            "running 12 tests",
+        ] {
+            counts.add_summary_line(line);
+        }
+        assert_eq!(counts, TestCounts { passed: 15, failed: 2 });
+    }
 }
 
 /// Build the wizard into `dist/` with trunk, release profile, offline (a version mismatch fails fast).
