@@ -215,7 +215,7 @@ impl ConfigFile {
 }
 
 /// serde_json ends its messages with " at line L column C"; the error shows the position itself.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(index) => message[..index].to_owned(),
         None => message.to_owned(),

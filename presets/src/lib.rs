@@ -1,16 +1,20 @@
-//! The pre-configured services: one TOML file per service under `data/`, embedded at compile time.
+//! The pre-configured services: one TOML file per service under `data/`, converted to JSON by
+//! `build.rs` and embedded at compile time.
 //!
 //! # Layout
-//! - [`all`] / [`by_id`]: the bundled presets, parsed once (a [`LazyLock`]) and sorted by name.
-//! - [`parse`]: turns one preset file into a [`Preset`], strictly (unknown keys are errors) and with
-//!   a semantic check on top; the app uses it to import a preset-shaped file too.
+//! - [`all`] / [`by_id`]: the bundled presets, read once (a [`LazyLock`]) from the embedded JSON,
+//!   strictly (unknown keys are errors), and sorted by name.
+//! - [`bundled_file_names`]: which files of `data/` ship (`src/bundled_list.rs`, the one list that
+//!   `build.rs` reads too).
+//! - `parse` (cargo feature `toml`): turns one preset file written in TOML into a [`Preset`],
+//!   strictly and with a semantic check on top; for tests and native tools.
 //! - [`token_host_patterns`]: the hosts the token and refresh calls of the presets go to, for the
 //!   relay's allow-list.
 //! - [`config`]: the JSON file the app exports and imports ("export configuration").
 //!
 //! Architecture invariant: this crate does no IO (no `std::fs`, no network, no clock). It is
-//! compiled into the wasm app, so it stays small: `engine`, `serde`, `toml` (parsing only) and
-//! `serde_json`.
+//! compiled into the wasm app, so it stays small: `engine`, `serde` and `serde_json`; the TOML
+//! parser runs at build time (and in tests), never in the browser.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -19,42 +23,15 @@ use engine::ServiceSettings;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+mod bundled_list;
 pub mod config;
 
+use bundled_list::BUNDLED_FILES;
 pub use config::{CONFIG_FORMAT_VERSION, ConfigError, ConfigFile};
 
-/// The bundled preset files, by file name. Listed by hand (no build script); a test checks that
-/// every file in `data/` is here.
-const BUNDLED: &[(&str, &str)] = &[
-    (
-        "business-central-online.toml",
-        include_str!("../data/business-central-online.toml"),
-    ),
-    (
-        "business-central-on-premises.toml",
-        include_str!("../data/business-central-on-premises.toml"),
-    ),
-    (
-        "constant-contact.toml",
-        include_str!("../data/constant-contact.toml"),
-    ),
-    ("criteo.toml", include_str!("../data/criteo.toml")),
-    ("dayforce.toml", include_str!("../data/dayforce.toml")),
-    ("facebook.toml", include_str!("../data/facebook.toml")),
-    (
-        "google-cloud.toml",
-        include_str!("../data/google-cloud.toml"),
-    ),
-    ("instagram.toml", include_str!("../data/instagram.toml")),
-    ("linkedin.toml", include_str!("../data/linkedin.toml")),
-    ("mailchimp.toml", include_str!("../data/mailchimp.toml")),
-    ("microsoft.toml", include_str!("../data/microsoft.toml")),
-    ("netsuite.toml", include_str!("../data/netsuite.toml")),
-    ("pinterest.toml", include_str!("../data/pinterest.toml")),
-    ("quickbooks.toml", include_str!("../data/quickbooks.toml")),
-    ("twitter.toml", include_str!("../data/twitter.toml")),
-    ("youtube.toml", include_str!("../data/youtube.toml")),
-];
+/// The bundled presets as JSON, one object per line in the order of [`BUNDLED_FILES`]: `build.rs`
+/// converts the TOML files, so the wasm app needs no TOML parser.
+const BUNDLED_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/presets.jsonl"));
 
 /// One pre-configured service: its settings plus what a user needs to know around them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,10 +77,17 @@ pub struct Notes {
 /// so a failure here is a defect in `data/`, reported with the file and the key.
 pub fn all() -> &'static [Preset] {
     static ALL: LazyLock<Vec<Preset>> = LazyLock::new(|| {
-        let mut presets: Vec<Preset> = BUNDLED
+        let lines: Vec<&str> = BUNDLED_JSON.lines().collect();
+        assert_eq!(
+            lines.len(),
+            BUNDLED_FILES.len(),
+            "build.rs wrote one JSON line per bundled file"
+        );
+        let mut presets: Vec<Preset> = BUNDLED_FILES
             .iter()
-            .map(|(file, text)| {
-                parse(file, text)
+            .zip(lines)
+            .map(|(file, json)| {
+                from_bundled_json(file, json)
                     .unwrap_or_else(|error| panic!("bundled preset is broken: {error}"))
             })
             .collect();
@@ -126,10 +110,10 @@ pub fn by_id(id: &str) -> Option<&'static Preset> {
     all().iter().find(|preset| preset.id == id)
 }
 
-/// The bundled preset files as `(file name, TOML text)`, in file-name order (for showing a
-/// preset's source, and for the tests that check the files).
-pub fn bundled_files() -> &'static [(&'static str, &'static str)] {
-    BUNDLED
+/// The file names (under `data/`) of the bundled presets, in the order `build.rs` embeds them
+/// (for the tests and tools that check the files).
+pub fn bundled_file_names() -> &'static [&'static str] {
+    BUNDLED_FILES
 }
 
 /// The hosts the bundled presets' token and refresh calls go to, sorted and without duplicates.
@@ -178,22 +162,22 @@ pub fn host_pattern(url_template: &str) -> Option<String> {
 }
 
 /// Why a preset file was refused. Every message names the file; the TOML parser's messages also
-/// give the line, the column and the key.
+/// give the line, the column and the key, the JSON reader's (bundled presets) the key.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum PresetError {
-    /// The text is not TOML, or it has a key the schema does not know, lacks a required key or
-    /// holds a value of the wrong type.
+    /// The text is not TOML (or, for a bundled preset, its JSON form is not JSON), or it has a
+    /// key the schema does not know, lacks a required key or holds a value of the wrong type.
     #[error("{file}: {message}")]
     Syntax {
-        /// The file name given to [`parse`].
+        /// The file name.
         file: String,
-        /// The TOML parser's message (with line, column and key).
+        /// The parser's message (TOML: with line, column and key).
         message: String,
     },
     /// The file is well-formed but some values are not acceptable.
     #[error("{file}: {}", ProblemList(.problems))]
     Invalid {
-        /// The file name given to [`parse`].
+        /// The file name.
         file: String,
         /// Every problem found, not just the first.
         problems: Vec<Problem>,
@@ -232,11 +216,27 @@ impl fmt::Display for ProblemList<'_> {
 
 /// Parses one preset file: strict TOML (unknown keys are errors), then a check of the values
 /// ([`Preset::check`]). `file_name` only labels the errors.
+#[cfg(feature = "toml")]
 pub fn parse(file_name: &str, text: &str) -> Result<Preset, PresetError> {
     let preset: Preset = toml::from_str(text).map_err(|error| PresetError::Syntax {
         file: file_name.to_owned(),
         message: error.to_string().trim_end().to_owned(),
     })?;
+    checked(file_name, preset)
+}
+
+/// One line of [`BUNDLED_JSON`], read as strictly as `parse` reads the TOML.
+fn from_bundled_json(file_name: &str, json: &str) -> Result<Preset, PresetError> {
+    let preset: Preset = serde_json::from_str(json).map_err(|error| PresetError::Syntax {
+        file: file_name.to_owned(),
+        // The position is in the generated JSON, not in the file: leave it out.
+        message: config::strip_position(&error.to_string()),
+    })?;
+    checked(file_name, preset)
+}
+
+/// `preset` if [`Preset::check`] finds nothing, else every problem it found.
+fn checked(file_name: &str, preset: Preset) -> Result<Preset, PresetError> {
     let problems = preset.check();
     if problems.is_empty() {
         Ok(preset)

@@ -268,3 +268,51 @@ fn token_hosts_cover_every_bundled_endpoint() {
         "{hosts:?}"
     );
 }
+
+/// The JSON form of [`MINIMAL`], as `build.rs` would write it, with `edit` applied.
+fn minimal_json(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> String {
+    let preset = parse("example.toml", MINIMAL).expect("minimal preset parses");
+    let mut value = serde_json::to_value(preset).expect("a preset serializes");
+    edit(value.as_object_mut().expect("a preset is an object"));
+    serde_json::to_string(&value).expect("JSON serializes")
+}
+
+#[test]
+fn bundled_json_reads_like_the_toml() {
+    let json = minimal_json(|_| {});
+    assert!(!json.contains('\n'), "one preset is one line: {json}");
+    assert_eq!(
+        from_bundled_json("example.toml", &json),
+        parse("example.toml", MINIMAL)
+    );
+}
+
+#[test]
+fn bundled_json_with_unknown_key_names_file_and_key_without_json_position() {
+    let json = minimal_json(|object| {
+        object.insert("homepage".to_owned(), "https://example.com".into());
+    });
+    let error = from_bundled_json("example.toml", &json).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, PresetError::Syntax { .. }), "{error:?}");
+    assert!(message.starts_with("example.toml: "), "{message}");
+    assert!(message.contains("homepage"), "{message}");
+    assert!(!message.contains(" at line "), "{message}");
+}
+
+#[test]
+fn bundled_json_values_are_checked_too() {
+    let json = minimal_json(|object| {
+        object.insert("id".to_owned(), "Example_1".into());
+    });
+    match from_bundled_json("example.toml", &json) {
+        Err(PresetError::Invalid { problems, .. }) => assert_eq!(keys(&problems), ["id"]),
+        other => panic!("expected the id to be refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_bundled_file_has_its_json_line() {
+    assert_eq!(BUNDLED_JSON.lines().count(), BUNDLED_FILES.len());
+    assert_eq!(all().len(), BUNDLED_FILES.len());
+}
