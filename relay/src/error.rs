@@ -4,6 +4,7 @@
 //! Messages are written for the person using the wizard. They never contain a code, token,
 //! secret, callback parameter or target URL path/query, because the app may show or log them.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -137,7 +138,15 @@ where
         if !is_json_content_type(req.headers().get(header::CONTENT_TYPE)) {
             return Err(unsupported_media_type());
         }
-        match axum::Json::<T>::from_request(req, state).await {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| json_rejection(JsonRejection::from(rejection)))?;
+        // Plain serde_json first; axum's reader (which tracks the path to a bad field for the
+        // message) only runs when the body is wrong, so good requests skip its bookkeeping.
+        if let Ok(value) = serde_json::from_slice(&bytes) {
+            return Ok(Self(value));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }

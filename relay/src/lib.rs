@@ -16,7 +16,7 @@
 //! - [`config`]: the command line ([`Config`]); [`state`]: what handlers share ([`AppState`]).
 //! - [`routes`]: one module per area; [`app`] assembles them with the layers below.
 //! - [`access`]: Host check (local mode), Origin check and JSON requirement on `/api/*`, rate limits.
-//! - [`target`], [`resolver`], [`headers`]: the proxy's SSRF rules.
+//! - [`target`], [`resolver`], [`headers`]: the proxy's SSRF rules; [`upstream`]: its client.
 //! - [`store`], [`callback_query`]: pending callbacks and how callback parameters are read.
 //! - [`error`]: the one error type of the HTTP boundary; [`tls`]: rustls set-up; [`logging`].
 //!
@@ -35,28 +35,29 @@ pub mod state;
 pub mod store;
 pub mod target;
 pub mod tls;
+pub mod upstream;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
-use axum::middleware::from_fn_with_state;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use config::Config;
 pub use error::AppError;
 pub use state::{AppState, StartError};
 
+use access::CheckLayer;
 use routes::callback::CALLBACK_PATH;
 use routes::proxy::MAX_ENVELOPE;
 
@@ -72,17 +73,12 @@ async fn method_not_allowed() -> AppError {
     )
 }
 
-/// The request span: method and matched route only. Never the URI (its query may hold a code),
-/// never headers or bodies.
-fn make_span(request: &Request<Body>) -> tracing::Span {
-    let path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(app)", MatchedPath::as_str);
-    tracing::info_span!("request", method = %request.method(), path)
-}
-
 /// The relay's router, ready for `oneshot` tests or [`serve`].
+///
+/// Layers that apply to every request sit in one stack *outside* the routing router, rather
+/// than being added with `Router::layer`: axum wraps each route separately in every such layer
+/// and clones the whole nested stack on every request, which cost more than all of the proxy's
+/// own checks. Inside, only the per-area layers remain (Origin check, proxy rate limit).
 pub fn app(state: AppState) -> Router {
     let mut api = Router::new()
         .route("/api/config", get(routes::config::get_config))
@@ -92,13 +88,12 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/proxy",
             post(routes::proxy::proxy)
-                .layer(from_fn_with_state(state.clone(), access::proxy_rate_limit)),
+                .layer(CheckLayer::new(state.clone(), access::proxy_rate_limit)),
         )
         .route("/api", any(no_such_route))
         .route("/api/{*rest}", any(no_such_route))
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_ENVELOPE))
-        .layer(from_fn_with_state(state.clone(), access::guard_api));
+        .layer(CheckLayer::new(state.clone(), access::guard_api));
     let cors_origins: Vec<HeaderValue> = state
         .allowed_origins
         .iter()
@@ -120,38 +115,40 @@ pub fn app(state: AppState) -> Router {
             CALLBACK_PATH,
             get(routes::callback::get_callback)
                 .post(routes::callback::post_callback)
+                // Overrides the API's limit set in the outer stack.
                 .layer(DefaultBodyLimit::max(callback_query::MAX_QUERY_LEN * 2)),
         )
         .merge(api);
-    let router = routes::static_files::with_app_fallback(router, &state);
+    let router = routes::static_files::with_app_fallback(router, &state)
+        .layer(logging::RecordRouteLayer)
+        .with_state(state.clone());
 
     // Everything finishes well inside this: long-polls (≤ 25 s) and upstream calls (timeout).
     let deadline = state.upstream_timeout.max(Duration::from_secs(25)) + Duration::from_secs(10);
-    // `Router::layer` wraps from the inside out: the last layer added runs first.
-    router
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(RequestBodyLimitLayer::new(MAX_ENVELOPE * 2))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            deadline,
-        ))
-        .layer(from_fn_with_state(state.clone(), access::rate_limit))
-        .layer(from_fn_with_state(state.clone(), access::guard_host))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(make_span)
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+    // The first layer listed runs first.
+    let everything = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
             HeaderName::from_static("dpop"),
         ]))
-        .with_state(state)
+        .layer(logging::AccessLogLayer)
+        .layer(CheckLayer::new(state.clone(), access::guard_host))
+        .layer(CheckLayer::new(state.clone(), access::rate_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            deadline,
+        ))
+        // The timeout's own answer needs a plain body type.
+        .map_response(IntoResponse::into_response)
+        .layer(RequestBodyLimitLayer::new(MAX_ENVELOPE * 2))
+        .layer(DefaultBodyLimit::max(MAX_ENVELOPE))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .service(router);
+    Router::new().fallback_service(everything)
 }
 
 /// Serves `state`'s relay on `listener` until `shutdown` completes, then drains.

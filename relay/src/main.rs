@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use relay::Config;
 
+// A proxied call makes many small, short-lived allocations (headers, envelopes, futures);
+// glibc's malloc spent about a fifth of the relay's instructions on them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();

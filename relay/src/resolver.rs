@@ -1,6 +1,6 @@
 //! The DNS resolver the token proxy connects through: it refuses a name if ANY of its addresses
-//! is not public, and reqwest then connects to exactly the addresses it returned, so a name
-//! cannot be rebound to an internal address between a check and the connect.
+//! is not public, and the client ([`crate::upstream`]) then connects to exactly the addresses it
+//! returned, so a name cannot be rebound to an internal address between a check and the connect.
 //!
 //! The lookup underneath is injectable ([`NameLookup`]) so tests can map names to addresses
 //! without DNS.
@@ -8,11 +8,9 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::target::is_denied_ip;
 
@@ -90,7 +88,7 @@ pub struct NonPublicAddress {
 #[error("`{0}` has no addresses")]
 pub struct NoAddresses(pub String);
 
-/// reqwest's resolver: looks names up and refuses any answer set with a non-public address.
+/// The proxy client's resolver: looks names up and refuses any answer set with a non-public address.
 #[derive(Clone)]
 pub struct FilteringResolver {
     lookup: Arc<dyn NameLookup>,
@@ -106,7 +104,7 @@ impl FilteringResolver {
         }
     }
 
-    /// Resolves `host` and applies the filter (what reqwest calls at connect time).
+    /// Resolves `host` and applies the filter (what the client calls at connect time).
     pub async fn resolve_checked(&self, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
         let addrs = self
             .lookup
@@ -140,17 +138,6 @@ pub enum ResolveError {
     /// An address is not public.
     #[error(transparent)]
     NonPublic(NonPublicAddress),
-}
-
-impl Resolve for FilteringResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let this = self.clone();
-        Box::pin(async move {
-            let addrs = this.resolve_checked(name.as_str()).await?;
-            let addrs: Addrs = Box::new(addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)));
-            Ok(addrs)
-        })
-    }
 }
 
 /// Finds a [`NonPublicAddress`] refusal anywhere in an error's source chain.

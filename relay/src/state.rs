@@ -17,6 +17,7 @@ use crate::routes::static_files::StaticSite;
 use crate::store::{PendingStore, StoreLimits};
 use crate::target::{HostPattern, HostPatternError, TargetPolicy};
 use crate::tls::TlsSetupError;
+use crate::upstream::{ClientSettings, UpstreamClient};
 
 /// Why the relay cannot start with the given configuration.
 #[derive(Debug, thiserror::Error)]
@@ -42,9 +43,6 @@ pub enum StartError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
-    /// The HTTP client could not be built.
-    #[error("could not build the proxy's HTTP client: {0}")]
-    Client(reqwest::Error),
 }
 
 /// Local (desktop, loopback) or public deployment.
@@ -79,8 +77,8 @@ pub struct Shared {
     pub target_policy: TargetPolicy,
     /// Headers the proxy forwards.
     pub header_policy: HeaderPolicy,
-    /// The proxy's HTTP client (no redirects, no system proxy, filtering resolver).
-    pub client: reqwest::Client,
+    /// The proxy's HTTP client (no redirects, no system proxy, filtering resolver, timeouts).
+    pub client: UpstreamClient,
     /// Total time a proxied call may take.
     pub upstream_timeout: Duration,
     /// Pending callbacks.
@@ -211,22 +209,18 @@ impl AppState {
 
         let upstream_timeout = Duration::from_secs(config.upstream_timeout_secs);
         let resolver = FilteringResolver::new(lookup, config.allow_private_targets);
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(crate::tls::client_config()?)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(resolver)
-            .https_only(!config.allow_private_targets)
-            .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
-            .timeout(upstream_timeout)
-            .read_timeout(upstream_timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(4)
-            .user_agent(concat!(
-                "oauth-token-wizard-relay/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .build()
-            .map_err(StartError::Client)?;
+        let client = UpstreamClient::new(
+            resolver,
+            ClientSettings {
+                allow_http: config.allow_private_targets,
+                connect_timeout: Duration::from_secs(config.connect_timeout_secs),
+                read_timeout: upstream_timeout.min(Duration::from_secs(10)),
+                total_timeout: upstream_timeout,
+                // As many idle connections as calls may be in flight: with fewer, every burst
+                // above the pool size opens (and TLS-handshakes) new connections.
+                max_idle_per_host: config.proxy_concurrency,
+            },
+        )?;
 
         let limiter = RateLimiter::keyed(
             Quota::per_second(non_zero(

@@ -2,7 +2,7 @@
 //!
 //! The check runs on the *parsed* `url::Url`, never on the string: WHATWG parsing turns
 //! `0x7f000001`, `2130706433`, `0177.0.0.1`, `127.1` and full-width digits into
-//! `Host::Ipv4(127.0.0.1)`, and the same `Url` value is what reqwest then connects to.
+//! `Host::Ipv4(127.0.0.1)`, and the same `Url` value (serialized) is what the proxy then connects to.
 //! IP literals are checked here because hyper's connector never asks the DNS resolver about
 //! them; names are checked again at connect time by [`crate::resolver`].
 

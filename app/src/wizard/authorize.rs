@@ -113,7 +113,11 @@ fn Registration() -> impl IntoView {
                         autocomplete="off"
                         aria-describedby="redirect-uri-help"
                         prop:value=move || state.redirect_uri.get()
-                        on:input=move |ev| state.redirect_uri.set(event_target_value(&ev))
+                        on:input=move |ev| {
+                            // A listener answered for the old URI; the note must not offer it for the new one.
+                            state.listen_uri.set(None);
+                            state.redirect_uri.set(event_target_value(&ev));
+                        }
                     />
                     <CopyButton text=state.redirect_uri testid="copy-redirect-uri" what="Copy the redirect URI" />
                 </div>
@@ -133,7 +137,7 @@ fn Registration() -> impl IntoView {
                             view! {
                                 <p class="notice" data-testid="listen-note">
                                     {move || match state.listen_uri.get() {
-                                        Some(uri) => format!("The relay is listening. Register exactly: {uri}"),
+                                        Some(uri) => format!("The relay listens on this URI for one callback. Register exactly: {uri}"),
                                         None => "This is a loopback address: the local relay will listen on it once you start the authorization.".to_owned(),
                                     }}
                                 </p>

@@ -269,6 +269,7 @@ pub fn start(state: WizardState) {
         let mut url = url;
         let mut expires_in = 300;
         let mut pickup_relay: Option<Relay> = None;
+        let mut registration_problem: Option<String> = None;
         if let Some(relay) = relay {
             let registered = if use_listener {
                 let redirect = state.redirect_uri.get_untracked();
@@ -302,8 +303,16 @@ pub fn start(state: WizardState) {
                     ))));
                     return;
                 }
-                // Without the registration the code still arrives on the channel or by pasting.
-                Err(_) => {}
+                // Same origin: without the registration the code still arrives on the channel.
+                // Another origin: nothing would bring it back, so say why and keep pasting open.
+                Err(error) => {
+                    if relay.origin() != browser::own_origin() {
+                        registration_problem = Some(format!(
+                            "The relay refused to take the code for this page ({error}). \
+                             Paste the code or the whole redirect URL below once you have approved access."
+                        ));
+                    }
+                }
             }
         }
         state
@@ -320,11 +329,14 @@ pub fn start(state: WizardState) {
             provider_url: url,
             blocked,
         }));
-        state.code_status.set(Some(Status::info(if blocked {
-            "The browser blocked the sign-in window: open it with the link below."
-        } else {
-            "Sign in and approve access in the window that opened; the code comes back here by itself."
-        })));
+        state.code_status.set(Some(match registration_problem {
+            Some(problem) => Status::error(problem),
+            None => Status::info(if blocked {
+                "The browser blocked the sign-in window: open it with the link below."
+            } else {
+                "Sign in and approve access in the window that opened; the code comes back here by itself."
+            }),
+        }));
         if let Some(relay) = pickup_relay {
             poll_pickup(state, relay, state_value, pickup_secret).await;
         }

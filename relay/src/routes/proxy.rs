@@ -6,11 +6,9 @@
 //! ([`crate::resolver`]), no redirects, no system proxy, timeouts, and a cap on the body read.
 //! Nothing of the request or response (URL path/query, headers, bodies) is logged.
 
-use std::error::Error as _;
-
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +17,7 @@ use crate::headers::filter_response;
 use crate::resolver::find_refusal;
 use crate::state::AppState;
 use crate::target::validate_target;
+use crate::upstream::UpstreamError;
 
 /// Largest request envelope accepted, in bytes.
 pub const MAX_ENVELOPE: usize = 64 * 1024;
@@ -59,53 +58,39 @@ fn busy() -> AppError {
     )
 }
 
-/// The innermost cause's text, without reqwest's own line (which would repeat the URL).
-fn cause_text(err: &reqwest::Error) -> String {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = err.source();
-    let mut last = None;
-    while let Some(c) = cause {
-        last = Some(c.to_string());
-        cause = c.source();
-    }
-    last.unwrap_or_else(|| "no further detail".to_owned())
-}
-
-fn upstream_error(err: &reqwest::Error, host: &str, timeout_secs: u64) -> AppError {
+fn upstream_error(err: &UpstreamError, host: &str, timeout_secs: u64) -> AppError {
     if let Some(refusal) = find_refusal(err) {
         return AppError::forbidden(
             "target_refused",
             format!("Not calling the target: {refusal}."),
         );
     }
-    if err.is_timeout() {
-        return AppError::new(
+    match err {
+        UpstreamError::Timeout => AppError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "upstream_timeout",
             format!("`{host}` did not answer within {timeout_secs} seconds."),
-        );
-    }
-    if err.is_connect() {
-        return AppError::new(
+        ),
+        UpstreamError::TooLarge => too_large(host),
+        UpstreamError::Connect(_) => AppError::new(
             StatusCode::BAD_GATEWAY,
             "upstream_unreachable",
-            format!("Could not connect to `{host}`: {}.", cause_text(err)),
-        );
-    }
-    if err.is_body() || err.is_decode() {
-        return AppError::new(
+            format!("Could not connect to `{host}`: {}.", err.cause_text()),
+        ),
+        UpstreamError::Body(_) => AppError::new(
             StatusCode::BAD_GATEWAY,
             "upstream_failed",
             format!(
                 "The answer from `{host}` was cut off or unreadable: {}.",
-                cause_text(err)
+                err.cause_text()
             ),
-        );
+        ),
+        UpstreamError::Call(_) => AppError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_failed",
+            format!("The call to `{host}` failed: {}.", err.cause_text()),
+        ),
     }
-    AppError::new(
-        StatusCode::BAD_GATEWAY,
-        "upstream_failed",
-        format!("The call to `{host}` failed: {}.", cause_text(err)),
-    )
 }
 
 fn too_large(host: &str) -> AppError {
@@ -132,8 +117,8 @@ pub async fn proxy(
         .map_err(|_| busy())?;
 
     let method = match request.method.as_str() {
-        "GET" => reqwest::Method::GET,
-        "POST" => reqwest::Method::POST,
+        "GET" => Method::GET,
+        "POST" => Method::POST,
         other => {
             let shown: String = other.chars().take(16).filter(|c| !c.is_control()).collect();
             return Err(AppError::bad_request(
@@ -156,7 +141,7 @@ pub async fn proxy(
         .map_err(|err| {
             AppError::bad_request("header_refused", format!("Not forwarding: {err}."))
         })?;
-    if method == reqwest::Method::GET && request.body.is_some() {
+    if method == Method::GET && request.body.is_some() {
         return Err(AppError::bad_request(
             "body_not_allowed",
             "A GET request cannot carry a body; use POST or leave `body` null.",
@@ -164,44 +149,28 @@ pub async fn proxy(
     }
 
     let host = url.host_str().unwrap_or_default().to_owned();
-    let mut builder = state.client.request(method, url);
-    for (name, value) in headers {
-        builder = builder.header(name, value);
-    }
-    if let Some(body) = request.body {
-        builder = builder.body(body);
-    }
+    // The checked `Url`, serialized, is what is called; a URL the HTTP layer cannot carry is
+    // refused rather than altered.
+    let uri: Uri = url.as_str().parse().map_err(|_| {
+        AppError::bad_request(
+            "target_invalid",
+            "Not calling the target: the URL cannot be sent as an HTTP request target.",
+        )
+    })?;
     let timeout_secs = state.upstream_timeout.as_secs();
-    let mut response = builder
-        .send()
+    let answer = state
+        .client
+        .call(method, uri, headers, request.body, MAX_UPSTREAM_BODY)
         .await
         .map_err(|err| upstream_error(&err, &host, timeout_secs))?;
-
-    let status = response.status().as_u16();
-    let headers = filter_response(response.headers());
-    if response
-        .content_length()
-        .is_some_and(|len| len > MAX_UPSTREAM_BODY as u64)
-    {
-        return Err(too_large(&host));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|err| upstream_error(&err, &host, timeout_secs))?
-    {
-        if body.len() + chunk.len() > MAX_UPSTREAM_BODY {
-            return Err(too_large(&host));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    tracing::info!(target_host = %host, upstream_status = status, "proxied");
+    // The access log already has the request's line; this detail is for debugging only.
+    tracing::debug!(target_host = %host, upstream_status = answer.status.as_u16(), "proxied");
 
     let envelope = ProxyResponse {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        status: answer.status.as_u16(),
+        headers: filter_response(&answer.headers),
+        body: String::from_utf8(answer.body)
+            .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()),
     };
     Ok((
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],

@@ -1,37 +1,11 @@
 //! Real-socket tests: `relay::run` with a parsed `Config`, the served app, graceful shutdown.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use relay::resolver::StaticLookup;
 use serde_json::json;
 
-use crate::support::{JsonBody, LiveRelay, SECRET, client, config};
-
-/// A throw-away `dist/` with trunk-like contents.
-struct Dist(PathBuf);
-
-impl Dist {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("relay-it-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("index.html"),
-            "<!doctype html><html><head><script type=\"module\">import init from './app.js';init();</script>\
-             <link rel=\"stylesheet\" href=\"./style.css\"></head><body></body></html>",
-        )
-        .unwrap();
-        std::fs::write(dir.join("app.js"), "export default function init() {}").unwrap();
-        std::fs::write(dir.join("style.css"), "body{}").unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Dist {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::support::{Dist, JsonBody, LiveRelay, SECRET, client, config};
 
 #[tokio::test]
 async fn run_serves_the_app_with_its_csp_and_spa_fallback() {

@@ -3,6 +3,7 @@
 
 mod access;
 mod capture;
+mod compression;
 mod listener;
 mod live;
 mod props;

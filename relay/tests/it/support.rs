@@ -2,6 +2,7 @@
 //! on loopback that counts accepted connections, and request builders.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -411,4 +412,29 @@ pub fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
+}
+
+/// A throw-away `dist/` with trunk-like contents.
+pub struct Dist(pub PathBuf);
+
+impl Dist {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("relay-it-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("index.html"),
+            "<!doctype html><html><head><script type=\"module\">import init from './app.js';init();</script>\
+             <link rel=\"stylesheet\" href=\"./style.css\"></head><body></body></html>",
+        )
+        .unwrap();
+        std::fs::write(dir.join("app.js"), "export default function init() {}").unwrap();
+        std::fs::write(dir.join("style.css"), "body{}").unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for Dist {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
