@@ -4,7 +4,9 @@
 //! # Layout
 //!
 //! - [`provider`]: the mock OAuth 2.0 authorization server (axum on `127.0.0.1:0`).
-//! - [`relay`](mod@crate::relay): the relay started in-process, serving the built wizard (`dist/`).
+//! - [`relay`](mod@crate::relay): the relay started in-process, serving the built wizard (`dist/`),
+//!   with a log of the requests it answered.
+//! - [`static_site`]: the built wizard on a plain static server of its own origin (no relay).
 //! - [`browser`]: chromedriver + fantoccini session, closed and killed by a drop guard.
 //! - [`http`]: a plain-HTTP loopback client (no TLS, no redirects followed).
 //! - [`find`], [`action`], [`check`]: page helpers by `data-testid`, layered as *find an element*,
@@ -20,6 +22,7 @@ pub mod find;
 pub mod http;
 pub mod provider;
 pub mod relay;
+pub mod static_site;
 pub mod world;
 
 use std::path::PathBuf;

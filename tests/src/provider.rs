@@ -8,7 +8,7 @@
 //!
 //! | path | what it does |
 //! | --- | --- |
-//! | `GET /authorize` | checks `client_id`, `redirect_uri`, `response_type=code`, `state` and the S256 `code_challenge`, then answers 302 to `redirect_uri?code=…&state=…` (plus [`ProviderConfig::extra_callback_params`]), or `error=access_denied&error_description=…` when [`ProviderConfig::deny_with`] is set |
+//! | `GET /authorize` | checks `client_id`, `redirect_uri` (exact; any port on a loopback IP with [`ProviderConfig::loopback_any_port`]), `response_type=code`, `state` and the S256 `code_challenge`, then answers 302 to `redirect_uri?code=…&state=…` (plus [`ProviderConfig::extra_callback_params`]), or `error=access_denied&error_description=…` when [`ProviderConfig::deny_with`] is set |
 //! | `POST /token` | `authorization_code`, `refresh_token` (rotating), `client_credentials`, `password`; JSON answer |
 //! | `POST /token-form` | the same, answered `application/x-www-form-urlencoded` (like GitHub's default) |
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
@@ -65,6 +65,10 @@ pub struct ProviderConfig {
     /// Registered redirect URIs, compared exactly. [`Provider::start`] replaces `{port}` with the
     /// provider's port and completes an entry starting with `/` with its address (`/echo`).
     pub redirect_uris: Vec<String>,
+    /// RFC 8252 §7.3 (native apps): a redirect URI on a loopback IP literal (`http://127.0.0.1`,
+    /// `http://[::1]`) matches a registered one whatever the port, as Google's desktop clients
+    /// do. Off by default: then every redirect URI must match character for character.
+    pub loopback_any_port: bool,
     /// The public client allowed to use the password grant (no secret, like a first-party app).
     pub password_client_id: String,
     /// The resource owner's user name for the password grant.
@@ -99,6 +103,7 @@ impl Default for ProviderConfig {
                 "/echo".to_owned(),
                 "http://echo.localhost:{port}/echo".to_owned(),
             ],
+            loopback_any_port: false,
             password_client_id: "e2e-password-client".to_owned(),
             user_name: "alice".to_owned(),
             password: "wonderland".to_owned(),
@@ -638,6 +643,33 @@ fn refusal_page(reason: &str) -> Response {
     (StatusCode::BAD_REQUEST, Html(body)).into_response()
 }
 
+/// Whether the `sent` redirect URI is the `registered` one: character for character, or, with
+/// `loopback_any_port`, the same URI on a loopback IP literal with any port (RFC 8252 §7.3).
+fn redirect_matches(registered: &str, sent: &str, loopback_any_port: bool) -> bool {
+    if registered == sent {
+        return true;
+    }
+    if !loopback_any_port {
+        return false;
+    }
+    let (Ok(mut registered), Ok(mut sent)) = (url::Url::parse(registered), url::Url::parse(sent))
+    else {
+        return false;
+    };
+    let loopback_ip = match sent.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    if sent.scheme() != "http" || !loopback_ip {
+        return false;
+    }
+    // Only the port may differ; `set_port` cannot fail on an http URL with a host.
+    let _ = registered.set_port(None);
+    let _ = sent.set_port(None);
+    registered == sent
+}
+
 async fn authorize(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
     let incoming = match Incoming::parse(query, &HeaderMap::new(), &[]) {
         Ok(incoming) => incoming,
@@ -664,7 +696,13 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)]) -> Response {
     }
     let sent_redirect_uri = first(query, "redirect_uri").map(str::to_owned);
     let redirect_uri = match (&sent_redirect_uri, config.redirect_uris.as_slice()) {
-        (Some(uri), registered) if registered.iter().any(|r| r == uri) => uri.clone(),
+        (Some(uri), registered)
+            if registered
+                .iter()
+                .any(|r| redirect_matches(r, uri, config.loopback_any_port)) =>
+        {
+            uri.clone()
+        }
         (Some(uri), _) => {
             return refusal_page(&format!(
                 "redirect_uri `{uri}` is not registered for this client"

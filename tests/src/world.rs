@@ -11,7 +11,7 @@ use fantoccini::wd::WindowHandle;
 
 use crate::browser::Browser;
 use crate::provider::{Provider, ProviderConfig};
-use crate::relay::RelayServer;
+use crate::relay::{RelayOptions, RelayServer};
 use crate::{CmdContext, E2eError, Result, action, check, dist_dir};
 
 /// The provider, the relay and the browser of one test run.
@@ -20,6 +20,7 @@ pub struct World {
     pub provider: Provider,
     /// The relay serving the wizard.
     pub relay: RelayServer,
+    dist: PathBuf,
     browser: Browser,
     main_window: WindowHandle,
 }
@@ -42,7 +43,14 @@ impl World {
                 doing: "starting the mock provider".to_owned(),
                 source,
             })?;
-        let relay = RelayServer::start(&dist, &[provider.port()]).await?;
+        let relay = RelayServer::start(
+            &dist,
+            &RelayOptions {
+                target_ports: vec![provider.port()],
+                ..RelayOptions::default()
+            },
+        )
+        .await?;
         provider.register_redirect_uri(&relay.callback_url());
         let browser = Browser::launch().await?;
         let main_window = browser
@@ -53,9 +61,15 @@ impl World {
         Ok(World {
             provider,
             relay,
+            dist,
             browser,
             main_window,
         })
+    }
+
+    /// The built wizard every relay of this run serves.
+    pub fn dist(&self) -> &std::path::Path {
+        &self.dist
     }
 
     /// The WebDriver client.
@@ -68,15 +82,23 @@ impl World {
         &self.main_window
     }
 
-    /// A clean start: provider reset, popups closed, storage cleared, wizard reloaded at step 1.
+    /// A clean start: provider reset, relay request log emptied, popups closed, storage cleared,
+    /// wizard reloaded at step 1.
     pub async fn fresh_page(&self) -> Result<()> {
         self.provider.reset();
+        self.relay.forget_requests();
+        self.open_wizard_fresh(&self.relay.app_url()).await
+    }
+
+    /// Opens the wizard served at `app_url` (its index page, ending in `/`) with nothing stored
+    /// for that origin and no popups open, at step 1.
+    pub async fn open_wizard_fresh(&self, app_url: &str) -> Result<()> {
         let client = self.client();
         action::close_other_windows(client, &self.main_window).await?;
         client
-            .goto(&self.relay.app_url())
+            .goto(app_url)
             .await
-            .doing(|| "opening the wizard".to_owned())?;
+            .doing(|| format!("opening the wizard at {app_url}"))?;
         client
             .execute(
                 "localStorage.clear(); sessionStorage.clear(); return null;",
@@ -85,7 +107,7 @@ impl World {
             .await
             .doing(|| "clearing the wizard's storage".to_owned())?;
         client
-            .goto(&format!("{}#/step/1", self.relay.app_url()))
+            .goto(&format!("{app_url}#/step/1"))
             .await
             .doing(|| "opening step 1".to_owned())?;
         client

@@ -267,6 +267,59 @@ async fn unknown_client_or_redirect_uri_is_refused_without_redirecting() {
 }
 
 #[tokio::test]
+async fn loopback_ip_redirects_may_use_any_port_only_when_allowed() {
+    let provider = start(|_| {}).await;
+    provider.register_redirect_uri("http://127.0.0.1/oauth/cb");
+    let with_redirect = |uri: &str| -> Vec<(String, String)> {
+        authorize_params(&provider)
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "redirect_uri" {
+                    (k, uri.to_owned())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect()
+    };
+    let other_port = with_redirect("http://127.0.0.1:50123/oauth/cb");
+    let (status, _) = authorize_with(&provider, &other_port).await;
+    assert_eq!(
+        status, 400,
+        "exact matching unless RFC 8252 port freedom is on"
+    );
+
+    provider.configure(|c| c.loopback_any_port = true);
+    let answer = http::get(
+        url::Url::parse_with_params(&provider.authorize_url(), &other_port)
+            .expect("valid URL")
+            .as_str(),
+    )
+    .await
+    .expect("authorize answers");
+    assert_eq!(answer.status, 302);
+    let location = answer.header("location").unwrap_or_default();
+    assert!(
+        location.starts_with("http://127.0.0.1:50123/oauth/cb?code="),
+        "the redirect goes to the port sent: {location}"
+    );
+    for (uri, why) in [
+        (
+            "http://localhost:50123/oauth/cb",
+            "localhost is a name, not a loopback IP",
+        ),
+        ("http://127.0.0.1:50123/other", "the path must still match"),
+        (
+            "https://127.0.0.1:50123/oauth/cb",
+            "the scheme must still match",
+        ),
+    ] {
+        let (status, _) = authorize_with(&provider, &with_redirect(uri)).await;
+        assert_eq!(status, 400, "{uri}: {why}");
+    }
+}
+
+#[tokio::test]
 async fn deny_mode_and_extra_params_shape_the_callback() {
     let provider = start(|c| {
         c.extra_callback_params = vec![("realmId".into(), "9130".into())];

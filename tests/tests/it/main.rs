@@ -11,6 +11,7 @@ mod errors;
 mod flows;
 mod persistence;
 mod preset_flow;
+mod redirect_capture;
 mod refresh;
 mod token_endpoints;
 
@@ -73,6 +74,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("get_exchange_reissues_with_token_variable", |w| {
         Box::pin(refresh::get_exchange_reissues_with_token_variable(w))
+    }),
+    ("static_hosted_page_gets_code_through_relay_pickup", |w| {
+        Box::pin(redirect_capture::static_hosted_page_gets_code_through_relay_pickup(w))
+    }),
+    ("local_listener_catches_loopback_redirect", |w| {
+        Box::pin(redirect_capture::local_listener_catches_loopback_redirect(
+            w,
+        ))
     }),
 ];
 
