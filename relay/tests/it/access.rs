@@ -207,17 +207,9 @@ async fn configured_origins_get_cors_and_others_do_not() {
         Some("http://127.0.0.1:8080")
     );
 
-    let foreign = Request::builder()
-        .method("OPTIONS")
-        .uri("/api/proxy")
-        .header(header::HOST, "127.0.0.1:8787")
-        .header(header::ORIGIN, "https://evil.example")
-        .header("access-control-request-method", "POST")
-        .body(Body::empty())
-        .unwrap();
     assert_eq!(
         relay
-            .send(foreign)
+            .send(foreign_preflight())
             .await
             .header("access-control-allow-origin"),
         None
@@ -238,17 +230,9 @@ async fn configured_origins_get_cors_and_others_do_not() {
     );
 
     let plain = crate::support::relay(&[]);
-    let preflight = Request::builder()
-        .method("OPTIONS")
-        .uri("/api/proxy")
-        .header(header::HOST, "127.0.0.1:8787")
-        .header(header::ORIGIN, "https://evil.example")
-        .header("access-control-request-method", "POST")
-        .body(Body::empty())
-        .unwrap();
     assert_eq!(
         plain
-            .send(preflight)
+            .send(foreign_preflight())
             .await
             .header("access-control-allow-origin"),
         None
@@ -480,4 +464,16 @@ async fn every_answer_is_nosniff() {
             "{path}"
         );
     }
+}
+
+/// A CORS preflight for the proxy from an origin no relay allows.
+fn foreign_preflight() -> Request<Body> {
+    Request::builder()
+        .method("OPTIONS")
+        .uri("/api/proxy")
+        .header(header::HOST, "127.0.0.1:8787")
+        .header(header::ORIGIN, "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .body(Body::empty())
+        .unwrap()
 }
