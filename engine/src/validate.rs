@@ -92,6 +92,13 @@ pub enum Problem {
     /// The rendered URL does not parse.
     #[error("not a valid URL ({0})")]
     InvalidUrl(String),
+    /// The host has characters other than ASCII: the engine carries no Unicode tables
+    /// (`idna_adapter` 1.0.0 keeps the wasm small), so it cannot convert them itself.
+    #[error(
+        "the host may hold only ASCII letters, digits, `-` and `.`: write an internationalised \
+         name in its `xn--` form"
+    )]
+    NonAsciiHost,
     /// The URL's scheme is not http or https.
     #[error("the URL must start with https:// (or http://), not `{0}:`")]
     NotHttp(String),
@@ -358,8 +365,10 @@ fn check_params(
 
 /// Parses a rendered URL and checks it is http(s).
 pub(crate) fn parse_http_url(rendered: &str) -> Result<url::Url, Problem> {
-    let url =
-        url::Url::parse(rendered.trim()).map_err(|error| Problem::InvalidUrl(error.to_string()))?;
+    let url = url::Url::parse(rendered.trim()).map_err(|error| match error {
+        url::ParseError::IdnaError if !rendered.is_ascii() => Problem::NonAsciiHost,
+        other => Problem::InvalidUrl(other.to_string()),
+    })?;
     match url.scheme() {
         "http" | "https" => Ok(url),
         other => Err(Problem::NotHttp(other.to_owned())),

@@ -239,6 +239,13 @@ pub enum TargetError {
     /// Has no host.
     #[error("the target URL has no host")]
     NoHost,
+    /// A host with characters other than ASCII (the relay carries no Unicode tables to convert
+    /// them, see `idna_adapter` in the workspace manifest).
+    #[error(
+        "the target URL's host may hold only ASCII letters, digits, `-` and `.`: write an \
+         internationalised name in its `xn--` form"
+    )]
+    NonAsciiHost,
     /// Uses a port that is not on the list.
     #[error("port {port} is not allowed for targets (allowed: {allowed})")]
     Port {
@@ -263,7 +270,11 @@ impl TargetError {
     pub fn is_refusal(&self) -> bool {
         !matches!(
             self,
-            Self::TooLong | Self::ControlCharacters | Self::Invalid(_) | Self::NoHost
+            Self::TooLong
+                | Self::ControlCharacters
+                | Self::Invalid(_)
+                | Self::NoHost
+                | Self::NonAsciiHost
         )
     }
 }
@@ -276,7 +287,10 @@ pub fn validate_target(raw: &str, policy: &TargetPolicy) -> Result<Url, TargetEr
     if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(TargetError::ControlCharacters);
     }
-    let url = Url::parse(raw).map_err(|e| TargetError::Invalid(e.to_string()))?;
+    let url = Url::parse(raw).map_err(|e| match e {
+        url::ParseError::IdnaError if !raw.is_ascii() => TargetError::NonAsciiHost,
+        other => TargetError::Invalid(other.to_string()),
+    })?;
     match url.scheme() {
         "https" => {}
         "http" if policy.allow_private => {}
@@ -353,7 +367,6 @@ mod tests {
             "https://0177.0.0.1/",
             "https://127.1/",
             "https://0x7f.1/",
-            "https://\u{ff11}\u{ff12}\u{ff17}.0.0.1/",
             "https://[::1]/",
             "https://[::ffff:7f00:1]/",
             "https://[::ffff:127.0.0.1]/",
@@ -364,6 +377,23 @@ mod tests {
             assert!(
                 matches!(check(raw), Err(TargetError::PrivateAddress(_))),
                 "{raw} should be refused as a private address, got {:?}",
+                check(raw)
+            );
+        }
+    }
+
+    /// Without Unicode tables (`idna_adapter` 1.0.0) a non-ASCII host is invalid before any
+    /// address check: full-width digits cannot become 127.0.0.1 and slip through.
+    #[test]
+    fn non_ascii_hosts_are_refused_as_invalid() {
+        for raw in [
+            "https://\u{ff11}\u{ff12}\u{ff17}.0.0.1/",
+            "https://M\u{dc}nchen.example/",
+            "https://b\u{fc}cher.example/token",
+        ] {
+            assert!(
+                matches!(check(raw), Err(TargetError::NonAsciiHost)),
+                "{raw} should be refused as a non-ASCII host, got {:?}",
                 check(raw)
             );
         }

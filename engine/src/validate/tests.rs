@@ -128,6 +128,19 @@ fn urls_must_be_http() {
 }
 
 #[test]
+fn non_ascii_hosts_ask_for_the_xn_form() {
+    let mut s = settings();
+    s.token.url = "https://b\u{fc}cher.example/token".into();
+    assert_eq!(
+        errors(&s),
+        ["Token URL: the host may hold only ASCII letters, digits, `-` and `.`: write an \
+          internationalised name in its `xn--` form"]
+    );
+    s.token.url = "https://xn--bcher-kva.example/token".into();
+    assert_eq!(s.validate(), Ok(()));
+}
+
+#[test]
 fn a_url_with_a_port_variable_validates() {
     let mut s = settings();
     s.variables.push(VariableSpec {

@@ -200,6 +200,12 @@ async fn non_https_userinfo_ports_fragments_and_malformed_urls_are_refused() {
             forbidden,
             "target_refused",
         ),
+        // Full-width digits for 127.0.0.1: no Unicode tables, so never mapped to loopback.
+        (
+            format!("https://\u{ff11}\u{ff12}\u{ff17}.\u{ff10}.\u{ff10}.\u{ff11}:{p}/token"),
+            bad,
+            "target_invalid",
+        ),
         (
             format!("https://token.example:{p}/token#frag"),
             forbidden,
@@ -262,7 +268,6 @@ async fn every_spelling_of_internal_addresses_is_refused() {
         "0x7f.1",
         "0x7f.0.0.1",
         "017700000001",
-        "\u{ff11}\u{ff12}\u{ff17}.\u{ff10}.\u{ff10}.\u{ff11}",
         "127.000.000.001",
         "0",
         "0.0.0.0",
