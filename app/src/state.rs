@@ -620,11 +620,13 @@ impl WizardState {
     }
 
     fn reset_values(&self) {
+        // A loop rather than `collect()`, whose stable sort would cost the wasm several KB.
         let defaults = self.settings.with_untracked(|s| {
-            s.variables
-                .iter()
-                .map(|spec| (spec.name.clone(), spec.default.clone()))
-                .collect()
+            let mut defaults = BTreeMap::new();
+            for spec in &s.variables {
+                defaults.insert(spec.name.clone(), spec.default.clone());
+            }
+            defaults
         });
         self.values.set(defaults);
     }

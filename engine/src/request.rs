@@ -460,7 +460,7 @@ impl HttpRequest {
                 encode::json_string_content(secret),
             ]);
         }
-        needles.sort_by_key(|needle| std::cmp::Reverse(needle.len()));
+        needles.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         needles.dedup();
         let mask = |text: &str| {
             needles.iter().fold(text.to_owned(), |text, needle| {

@@ -89,7 +89,8 @@ impl Vars {
             .filter_map(|name| self.get(name))
             .filter(|value| !value.is_empty())
             .collect();
-        values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+        // Longest first; equal lengths in text order so that `dedup` sees duplicates side by side.
+        values.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
         values
     }
@@ -111,11 +112,11 @@ impl fmt::Debug for Vars {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Vars {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        // Inserting one by one, not `BTreeMap::from_iter`, which sorts with a stable sort that
+        // costs the wasm several KB per iterator type; the last value of a name wins either way.
+        let mut vars = Self::new();
+        vars.extend(iter);
+        vars
     }
 }
 
