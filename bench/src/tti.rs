@@ -53,6 +53,10 @@ return {
   dom_content_loaded: nav ? nav.domContentLoadedEventEnd : null,
   load: nav ? nav.loadEventEnd : null,
   transferred: nav ? nav.transferSize : null,
+  // Body bytes as they came over the wire (compressed when the server compressed them), for the
+  // document and everything it fetched: what a visitor downloads.
+  downloaded: [nav, ...performance.getEntriesByType('resource')]
+    .reduce((sum, entry) => sum + (entry ? entry.encodedBodySize : 0), 0),
 };"#;
 
 /// One page load's timings, in ms since navigation start.
@@ -62,6 +66,8 @@ struct Load {
     response_end: f64,
     dom_content_loaded: f64,
     load: f64,
+    /// Compressed body bytes of the page and all it fetched.
+    downloaded: f64,
 }
 
 async fn load_once(browser: &Browser, url: &str) -> Result<Load> {
@@ -77,6 +83,7 @@ async fn load_once(browser: &Browser, url: &str) -> Result<Load> {
                 response_end: ms("response_end"),
                 dom_content_loaded: ms("dom_content_loaded"),
                 load: ms("load"),
+                downloaded: ms("downloaded"),
             });
         }
         if Instant::now() >= deadline {
@@ -171,6 +178,13 @@ async fn measure_with(
         )
         .baseline("bare counter", median(&baseline, |l| l.interactive))
         .goal("≤ 2× baseline", Goal::RatioAtMost(2.0)),
+        // What Chromium received from the relay, which compresses (brotli when asked for it).
+        Row::new(
+            "app download from the relay, as Chromium received it",
+            Unit::Bytes,
+            median(&app, |l| l.downloaded),
+        )
+        .baseline("bare counter", median(&baseline, |l| l.downloaded)),
     ];
     Ok((rows, details))
 }
