@@ -311,6 +311,8 @@ pub fn blank_authorization() -> AuthorizationSettings {
         pkce: PkceMethod::S256,
         callback_params: Vec::new(),
         redirect_uri: String::new(),
+        issuer: String::new(),
+        issuer_required: false,
     }
 }
 

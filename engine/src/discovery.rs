@@ -173,7 +173,8 @@ impl ServerMetadata {
     }
 
     /// Fills in the authorization URL, the token and refresh URLs, PKCE (S256 if supported, else
-    /// off) and the client authentication. Settings it has nothing to say about are kept; a missing
+    /// off), the issuer the authorization response's `iss` must match, and the client
+    /// authentication. Settings it has nothing to say about are kept; a missing
     /// authorization or refresh section is created with the standard parameters.
     pub fn apply_to(&self, settings: &mut ServiceSettings) {
         let client_auth = self.client_auth();
@@ -186,6 +187,10 @@ impl ServerMetadata {
         } else {
             PkceMethod::None
         };
+        // RFC 9207: the answer's `iss` is checked against the issuer the metadata names.
+        let issuer = self.issuer.clone().unwrap_or_default();
+        let issuer_required =
+            self.authorization_response_iss_parameter_supported && !issuer.is_empty();
         if let Some(endpoint) = &self.authorization_endpoint {
             // Discovered URLs are literal text, but settings URLs are templates.
             let url = template::escape(endpoint);
@@ -193,6 +198,8 @@ impl ServerMetadata {
                 Some(auth) => {
                     auth.url = url;
                     auth.pkce = pkce;
+                    auth.issuer = issuer;
+                    auth.issuer_required = issuer_required;
                 }
                 None => {
                     settings.authorization = Some(AuthorizationSettings {
@@ -204,6 +211,8 @@ impl ServerMetadata {
                         pkce,
                         callback_params: Vec::new(),
                         redirect_uri: String::new(),
+                        issuer,
+                        issuer_required,
                     });
                 }
             }

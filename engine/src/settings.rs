@@ -76,6 +76,14 @@ pub struct AuthorizationSettings {
     /// "the relay's callback URL".
     #[serde(default)]
     pub redirect_uri: String,
+    /// The service's issuer identifier (RFC 9207), usually from discovery; empty when unknown.
+    /// When set, an `iss` in the authorization response must equal it (mix-up attacks).
+    #[serde(default)]
+    pub issuer: String,
+    /// The service always sends `iss` (its metadata says
+    /// `authorization_response_iss_parameter_supported`): a response without it is refused.
+    #[serde(default)]
+    pub issuer_required: bool,
 }
 
 /// How a scope list is joined into one `scope` value.

@@ -8,13 +8,13 @@
 //!
 //! | path | what it does |
 //! | --- | --- |
-//! | `GET /authorize` | checks `client_id`, `redirect_uri` (exact; any port on a loopback IP with [`ProviderConfig::loopback_any_port`]), `response_type=code`, `state` and the S256 `code_challenge`, then answers 302 to `redirect_uri?code=…&state=…` (plus [`ProviderConfig::extra_callback_params`]), or `error=access_denied&error_description=…` when [`ProviderConfig::deny_with`] is set |
+//! | `GET /authorize` | checks `client_id`, `redirect_uri` (exact; any port on a loopback IP with [`ProviderConfig::loopback_any_port`]), `response_type=code`, `state` and the S256 `code_challenge`, then answers 302 to `redirect_uri?code=…&state=…` (plus [`ProviderConfig::extra_callback_params`]), or `error=access_denied&error_description=…` when [`ProviderConfig::deny_with`] is set; every answer names the issuer in `iss` (RFC 9207; another one with [`ProviderConfig::answer_as_issuer`]) |
 //! | `POST /token` | `authorization_code`, `refresh_token` (rotating), `client_credentials`, `password`; JSON answer |
 //! | `POST /token-form` | the same, answered `application/x-www-form-urlencoded` (like GitHub's default) |
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
 //! | `GET /echo` | a page that shows the parameters it received: a redirect URI that is not the relay, for "paste the code" tests |
-//! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata |
+//! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata (it says the answers carry `iss`) |
 //!
 //! Every request is recorded ([`Provider::requests`]) so tests can assert what the wizard sent.
 //! The records stay in memory and are never printed by this module.
@@ -87,6 +87,9 @@ pub struct ProviderConfig {
     pub extra_callback_params: Vec<(String, String)>,
     /// When set, `/authorize` redirects with `error=access_denied` and this `error_description`.
     pub deny_with: Option<String>,
+    /// When set, the redirect names this issuer in `iss` instead of the provider's own: the
+    /// answer of another service (an RFC 9207 mix-up).
+    pub answer_as_issuer: Option<String>,
     /// How long `POST /slow/token` waits before answering.
     pub slow_delay: Duration,
     /// The scope granted when the request names none.
@@ -113,6 +116,7 @@ impl Default for ProviderConfig {
             require_pkce: true,
             extra_callback_params: Vec::new(),
             deny_with: None,
+            answer_as_issuer: None,
             slow_delay: Duration::from_secs(2),
             default_scope: "read".to_owned(),
         }
@@ -676,13 +680,13 @@ async fn authorize(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery)
         Err(error) => return refusal_page(&error.description),
     };
     let mut inner = shared.lock();
-    let response = authorize_answer(&mut inner, &incoming.query);
+    let response = authorize_answer(&mut inner, &incoming.query, &shared.base_url);
     let record = incoming.record(&Method::GET, "/authorize", response.status());
     inner.requests.push(record);
     response
 }
 
-fn authorize_answer(inner: &mut Inner, query: &[(String, String)]) -> Response {
+fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &str) -> Response {
     if let Some(name) = repeated(query) {
         return refusal_page(&format!("the parameter `{name}` is repeated"));
     }
@@ -748,6 +752,12 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)]) -> Response {
             }
         }
     }
+    // RFC 9207: every answer, success or error, names the issuer (the discovery document says so).
+    let issuer = config
+        .answer_as_issuer
+        .clone()
+        .unwrap_or_else(|| own_issuer.to_owned());
+    back.push(("iss".to_owned(), issuer));
     target.query_pairs_mut().extend_pairs(back);
     let location = HeaderValue::from_str(target.as_str());
     match location {
@@ -1283,6 +1293,7 @@ async fn discovery(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["openid", "read", "write"],
+        "authorization_response_iss_parameter_supported": true,
     });
     shared.lock().requests.push(Recorded {
         method: "GET".to_owned(),

@@ -410,6 +410,29 @@ fn Advanced() -> impl IntoView {
             }
         });
     };
+    let issuer = Signal::derive(move || {
+        state.settings.with(|s| {
+            s.authorization
+                .as_ref()
+                .map(|a| a.issuer.clone())
+                .unwrap_or_default()
+        })
+    });
+    let set_issuer = move |(text,): (String,)| {
+        state.settings.update(|s| {
+            if let Some(a) = &mut s.authorization {
+                a.issuer = text;
+            }
+        });
+    };
+    let issuer_required = Signal::derive(move || auth(|a| a.issuer_required));
+    let set_issuer_required = move |(on,): (bool,)| {
+        state.settings.update(|s| {
+            if let Some(a) = &mut s.authorization {
+                a.issuer_required = on;
+            }
+        });
+    };
     view! {
         <section class="card" aria-labelledby="advanced-title">
             <h2 id="advanced-title" class="toggle-title">
@@ -422,7 +445,7 @@ fn Advanced() -> impl IntoView {
                     on:click=move |_| open.update(|o| *o = !*o)
                 >
                     <span class="chevron" aria-hidden="true">"▸"</span>
-                    "Advanced: PKCE, state, scope format"
+                    "Advanced: PKCE, state, scope format, issuer"
                 </button>
             </h2>
             <Show when=move || open.get()>
@@ -474,6 +497,22 @@ fn Advanced() -> impl IntoView {
                         on_input=set_callback_params
                         rows=2
                         help="Extra values the service adds to the redirect (e.g. realmId), kept as {variables} for step 3."
+                    />
+                    <TextField
+                        label="Issuer"
+                        testid="issuer"
+                        value=issuer
+                        on_input=set_issuer
+                        help="Discovery fills it in. When set, an answer naming another issuer (its iss parameter, RFC 9207) is refused."
+                        placeholder="https://login.example.com"
+                        mono=true
+                    />
+                    <CheckboxField
+                        label="The service always names its issuer in the answer"
+                        testid="issuer-required"
+                        checked=issuer_required
+                        on_change=set_issuer_required
+                        help="Then an answer without iss is refused too."
                     />
                 </div>
             </Show>

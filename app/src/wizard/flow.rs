@@ -145,7 +145,10 @@ pub fn handle_callback(state: WizardState, input: &str, source: Source) -> bool 
         return false;
     }
     let expected = (!expected.is_empty()).then_some(expected.as_str());
-    match parse_callback(input, expected) {
+    match parse_callback(input, expected).and_then(|callback| {
+        check_issuer(state, &callback, source)?;
+        Ok(callback)
+    }) {
         Ok(callback) => {
             let kept: Vec<String> = state.settings.with_untracked(|s| {
                 s.authorization
@@ -185,6 +188,27 @@ pub fn handle_callback(state: WizardState, input: &str, source: Source) -> bool 
                 .set(Some(Status::error(error.to_string())));
             true
         }
+    }
+}
+
+/// RFC 9207: when the settings name the service's issuer, an `iss` in the answer must be it (an
+/// answer from another service the user also signs in to is refused: mix-up attacks). A service
+/// that always sends `iss` must have sent it, except in a pasted code, which may be bare.
+fn check_issuer(
+    state: WizardState,
+    callback: &engine::callback::Callback,
+    source: Source,
+) -> Result<(), CallbackError> {
+    let issuer = state.settings.with_untracked(|s| {
+        s.authorization
+            .as_ref()
+            .map(|a| (a.issuer.trim().to_owned(), a.issuer_required))
+    });
+    match issuer {
+        Some((issuer, required)) if !issuer.is_empty() => {
+            callback.check_issuer(&issuer, required && source != Source::Paste)
+        }
+        _ => Ok(()),
     }
 }
 

@@ -151,6 +151,10 @@ fn apply_fills_in_endpoints_pkce_and_client_auth() {
     let auth = settings.authorization.as_ref().unwrap();
     assert_eq!(auth.url, "https://as.example.com/tenant1/authorize");
     assert_eq!(auth.pkce, PkceMethod::S256);
+    assert_eq!(
+        (auth.issuer.as_str(), auth.issuer_required),
+        ("https://as.example.com/tenant1", true)
+    );
     assert_eq!(settings.token.url, "https://as.example.com/tenant1/token");
     assert_eq!(settings.token.client_auth, ClientAuth::BasicHeader);
     let refresh = settings.refresh.as_ref().unwrap();
@@ -165,10 +169,10 @@ fn apply_without_s256_or_basic() {
     let document = r#"{"authorization_endpoint":"https://a/auth","token_endpoint":"https://a/token",
         "code_challenge_methods_supported":["plain"],"token_endpoint_auth_methods_supported":["client_secret_post","private_key_jwt"]}"#;
     parse_metadata(document).unwrap().apply_to(&mut settings);
-    assert_eq!(
-        settings.authorization.as_ref().unwrap().pkce,
-        PkceMethod::None
-    );
+    let auth = settings.authorization.as_ref().unwrap();
+    assert_eq!(auth.pkce, PkceMethod::None);
+    // No issuer in the document: nothing to check the answer's `iss` against.
+    assert_eq!((auth.issuer.as_str(), auth.issuer_required), ("", false));
     assert_eq!(settings.token.client_auth, ClientAuth::Body);
     assert_eq!(
         settings.refresh.as_ref().unwrap().client_auth,

@@ -23,6 +23,8 @@ fn google() -> ServiceSettings {
             pkce: PkceMethod::S256,
             callback_params: Vec::new(),
             redirect_uri: String::new(),
+            issuer: String::new(),
+            issuer_required: false,
         }),
         token: EndpointSettings::authorization_code("https://oauth2.googleapis.com/token"),
         refresh: Some(EndpointSettings::refresh_token(

@@ -32,6 +32,8 @@ fn settings() -> ServiceSettings {
             pkce: PkceMethod::S256,
             callback_params: vec!["realmId".into()],
             redirect_uri: String::new(),
+            issuer: String::new(),
+            issuer_required: false,
         }),
         token: EndpointSettings::authorization_code(
             "https://login.example.com/{tenant}/token?realm={realmId}",

@@ -35,6 +35,8 @@ fn settings(method: HttpMethod, body_format: BodyFormat) -> ServiceSettings {
             pkce: PkceMethod::S256,
             callback_params: Vec::new(),
             redirect_uri: String::new(),
+            issuer: String::new(),
+            issuer_required: false,
         }),
         token: EndpointSettings {
             method,

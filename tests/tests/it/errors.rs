@@ -1,6 +1,7 @@
 //! Scenario 7: what the service says when it refuses — the OAuth error, its description, the
 //! HTTP status and the wizard's hint — for a wrong secret (`invalid_client`), a used code
-//! (`invalid_grant`) and a refused authorization (`access_denied`).
+//! (`invalid_grant`) and a refused authorization (`access_denied`); and an answer that names
+//! another service as its issuer (an RFC 9207 mix-up).
 
 use e2e::world::World;
 use e2e::{Result, action, check};
@@ -57,5 +58,33 @@ pub async fn authorization_denied_is_explained(w: &World) -> Result<()> {
     check::hidden(c, "auth-waiting").await?;
     check::shows(c, "code", "").await?;
     w.screenshot_at("2-authorize-denied", "code-status").await?;
+    Ok(())
+}
+
+/// Discovery says the service names itself in every answer (`iss`, RFC 9207). An answer naming
+/// another issuer — what a mix-up attack delivers — is refused, and its code is not kept.
+pub async fn answer_from_another_issuer_is_refused(w: &World) -> Result<()> {
+    let c = w.client();
+    let provider = &w.provider;
+    action::choose_custom_service(c).await?;
+    action::fill(c, "discovery-issuer", provider.base_url()).await?;
+    action::click(c, "discovery-run").await?;
+    check::shows_containing(c, "discovery-status", "Filled in").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    action::click(c, "advanced-toggle").await?;
+    check::shows(c, "issuer", provider.base_url()).await?;
+    check::shows(c, "issuer-required", "true").await?;
+
+    let other = "https://other-service.example";
+    provider.configure(|config| config.answer_as_issuer = Some(other.to_owned()));
+    action::click(c, "start-authorization").await?;
+    check::shows_containing(c, "code-status", &format!("issuer `{other}`")).await?;
+    check::shows_containing(c, "code-status", provider.base_url()).await?;
+    check::hidden(c, "auth-waiting").await?;
+    check::shows(c, "code", "").await?;
+
+    // The service's own answer goes through.
+    provider.configure(|config| config.answer_as_issuer = None);
+    flows::authorize_automatically(w).await?;
     Ok(())
 }

@@ -63,6 +63,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("authorization_denied_is_explained", |w| {
         Box::pin(errors::authorization_denied_is_explained(w))
     }),
+    ("answer_from_another_issuer_is_refused", |w| {
+        Box::pin(errors::answer_from_another_issuer_is_refused(w))
+    }),
     ("reload_keeps_settings_not_secrets", |w| {
         Box::pin(persistence::reload_keeps_settings_not_secrets(w))
     }),
