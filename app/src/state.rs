@@ -424,20 +424,34 @@ impl WizardState {
 
     /// The redirect URI a service starts with: the one its documentation dictates, else the relay's callback.
     pub fn default_redirect_uri(&self) -> String {
-        let dictated = self.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .map(|a| a.redirect_uri.trim().to_owned())
-        });
-        dictated
-            .filter(|uri| !uri.is_empty())
-            .unwrap_or_else(|| self.relay_callback_url())
+        let dictated = self.authorization(|a| a.redirect_uri.trim().to_owned());
+        if dictated.is_empty() {
+            self.relay_callback_url()
+        } else {
+            dictated
+        }
     }
 
     /// The preset currently chosen (not for custom settings).
     pub fn preset(&self) -> Option<&'static presets::Preset> {
         self.service_id
             .with(|id| id.as_deref().and_then(presets::by_id))
+    }
+
+    /// One value read from the authorization settings, tracked; the type's default when the
+    /// service has no client flow. A plain `fn` keeps one copy of this code per value type.
+    pub fn authorization<T: Default>(&self, read: fn(&AuthorizationSettings) -> T) -> T {
+        self.settings
+            .with(|s| s.authorization.as_ref().map(read).unwrap_or_default())
+    }
+
+    /// Changes the authorization settings; nothing when the service has no client flow.
+    pub fn update_authorization(&self, change: impl FnOnce(&mut AuthorizationSettings)) {
+        self.settings.update(|s| {
+            if let Some(auth) = &mut s.authorization {
+                change(auth);
+            }
+        });
     }
 
     /// The value of a service variable or kept callback parameter.
@@ -462,11 +476,7 @@ impl WizardState {
                 vars.set(name.clone(), value.clone());
             }
         });
-        let pkce = self.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .is_some_and(|a| a.pkce == PkceMethod::S256)
-        });
+        let pkce = self.authorization(|a| a.pkce == PkceMethod::S256);
         let secrets = self.secrets;
         vars.set("client_id", self.client_id.get());
         vars.set("redirect_uri", self.redirect_uri.get());
@@ -489,12 +499,7 @@ impl WizardState {
 
     /// The scope value the service receives (the list joined with its separator).
     pub fn joined_scope(&self) -> String {
-        self.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .map(|a| engine::scopes::join_scopes(&a.scopes, a.scope_separator))
-                .unwrap_or_default()
-        })
+        self.authorization(|a| engine::scopes::join_scopes(&a.scopes, a.scope_separator))
     }
 
     /// What the navigation rules need to know.

@@ -154,31 +154,13 @@ fn Registration() -> impl IntoView {
 #[component]
 fn Scopes() -> impl IntoView {
     let state = WizardState::expect();
-    let text = Signal::derive(move || {
-        state.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .map(|a| a.scopes.join("\n"))
-                .unwrap_or_default()
-        })
-    });
+    let text = Signal::derive(move || state.authorization(|a| a.scopes.join("\n")));
     let set_scopes = move |(text,): (String,)| {
-        state.settings.update(|s| {
-            if let Some(auth) = &mut s.authorization {
-                auth.scopes = engine::scopes::scopes_from_lines(&text);
-            }
-        });
+        state.update_authorization(|a| a.scopes = engine::scopes::scopes_from_lines(&text));
     };
     let encoded = move || {
         let joined = state.joined_scope();
-        let (separator, spaces) = state
-            .settings
-            .with(|s| {
-                s.authorization
-                    .as_ref()
-                    .map(|a| (a.scope_separator, a.space_encoding))
-            })
-            .unwrap_or_default();
+        let (separator, spaces) = state.authorization(|a| (a.scope_separator, a.space_encoding));
         let spaces = if separator == ScopeSeparator::Plus {
             SpaceEncoding::Plus
         } else {
@@ -331,34 +313,20 @@ fn ExtraParams() -> impl IntoView {
 fn Advanced() -> impl IntoView {
     let state = WizardState::expect();
     let open = RwSignal::new(false);
-    let auth = move |read: fn(&engine::AuthorizationSettings) -> bool| {
-        state
-            .settings
-            .with(|s| s.authorization.as_ref().is_some_and(read))
-    };
-    let pkce = Signal::derive(move || auth(|a| a.pkce == PkceMethod::S256));
+    let pkce = Signal::derive(move || state.authorization(|a| a.pkce == PkceMethod::S256));
     let set_pkce = move |(on,): (bool,)| {
-        state.settings.update(|s| {
-            if let Some(a) = &mut s.authorization {
-                a.pkce = if on {
-                    PkceMethod::S256
-                } else {
-                    PkceMethod::None
-                };
-            }
-        });
+        let pkce = if on {
+            PkceMethod::S256
+        } else {
+            PkceMethod::None
+        };
+        state.update_authorization(|a| a.pkce = pkce);
     };
-    let separator = Signal::derive(move || {
-        match state
-            .settings
-            .with(|s| s.authorization.as_ref().map(|a| a.scope_separator))
-            .unwrap_or_default()
-        {
-            ScopeSeparator::Space => "space",
-            ScopeSeparator::Comma => "comma",
-            ScopeSeparator::Semicolon => "semicolon",
-            ScopeSeparator::Plus => "plus",
-        }
+    let separator = Signal::derive(move || match state.authorization(|a| a.scope_separator) {
+        ScopeSeparator::Space => "space",
+        ScopeSeparator::Comma => "comma",
+        ScopeSeparator::Semicolon => "semicolon",
+        ScopeSeparator::Plus => "plus",
     });
     let set_separator = move |(value,): (String,)| {
         let separator = match value.as_str() {
@@ -367,21 +335,11 @@ fn Advanced() -> impl IntoView {
             "plus" => ScopeSeparator::Plus,
             _ => ScopeSeparator::Space,
         };
-        state.settings.update(|s| {
-            if let Some(a) = &mut s.authorization {
-                a.scope_separator = separator;
-            }
-        });
+        state.update_authorization(|a| a.scope_separator = separator);
     };
-    let spaces = Signal::derive(move || {
-        match state
-            .settings
-            .with(|s| s.authorization.as_ref().map(|a| a.space_encoding))
-            .unwrap_or_default()
-        {
-            SpaceEncoding::Percent20 => "percent20",
-            SpaceEncoding::Plus => "plus",
-        }
+    let spaces = Signal::derive(move || match state.authorization(|a| a.space_encoding) {
+        SpaceEncoding::Percent20 => "percent20",
+        SpaceEncoding::Plus => "plus",
     });
     let set_spaces = move |(value,): (String,)| {
         let encoding = if value == "plus" {
@@ -389,50 +347,18 @@ fn Advanced() -> impl IntoView {
         } else {
             SpaceEncoding::Percent20
         };
-        state.settings.update(|s| {
-            if let Some(a) = &mut s.authorization {
-                a.space_encoding = encoding;
-            }
-        });
+        state.update_authorization(|a| a.space_encoding = encoding);
     };
-    let callback_params = Signal::derive(move || {
-        state.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .map(|a| a.callback_params.join("\n"))
-                .unwrap_or_default()
-        })
-    });
+    let callback_params =
+        Signal::derive(move || state.authorization(|a| a.callback_params.join("\n")));
     let set_callback_params = move |(text,): (String,)| {
-        state.settings.update(|s| {
-            if let Some(a) = &mut s.authorization {
-                a.callback_params = crate::lines::parse_list(&text);
-            }
-        });
+        state.update_authorization(|a| a.callback_params = crate::lines::parse_list(&text));
     };
-    let issuer = Signal::derive(move || {
-        state.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .map(|a| a.issuer.clone())
-                .unwrap_or_default()
-        })
-    });
-    let set_issuer = move |(text,): (String,)| {
-        state.settings.update(|s| {
-            if let Some(a) = &mut s.authorization {
-                a.issuer = text;
-            }
-        });
-    };
-    let issuer_required = Signal::derive(move || auth(|a| a.issuer_required));
-    let set_issuer_required = move |(on,): (bool,)| {
-        state.settings.update(|s| {
-            if let Some(a) = &mut s.authorization {
-                a.issuer_required = on;
-            }
-        });
-    };
+    let issuer = Signal::derive(move || state.authorization(|a| a.issuer.clone()));
+    let set_issuer = move |(text,): (String,)| state.update_authorization(|a| a.issuer = text);
+    let issuer_required = Signal::derive(move || state.authorization(|a| a.issuer_required));
+    let set_issuer_required =
+        move |(on,): (bool,)| state.update_authorization(|a| a.issuer_required = on);
     view! {
         <section class="card" aria-labelledby="advanced-title">
             <h2 id="advanced-title" class="toggle-title">
@@ -525,14 +451,7 @@ fn Advanced() -> impl IntoView {
 fn SignIn() -> impl IntoView {
     let state = WizardState::expect();
     let waiting = move || state.waiting.get();
-    let kept = Memo::new(move |_| {
-        state.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .map(|a| a.callback_params.clone())
-                .unwrap_or_default()
-        })
-    });
+    let kept = Memo::new(move |_| state.authorization(|a| a.callback_params.clone()));
     view! {
         <section class="card" aria-labelledby="signin-title">
             <h2 id="signin-title">"Sign in and approve"</h2>

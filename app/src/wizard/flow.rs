@@ -150,12 +150,7 @@ pub fn handle_callback(state: WizardState, input: &str, source: Source) -> bool 
         Ok(callback)
     }) {
         Ok(callback) => {
-            let kept: Vec<String> = state.settings.with_untracked(|s| {
-                s.authorization
-                    .as_ref()
-                    .map(|a| a.callback_params.clone())
-                    .unwrap_or_default()
-            });
+            let kept = untrack(|| state.authorization(|a| a.callback_params.clone()));
             for name in kept {
                 if let Some(value) = callback.params.get(&name) {
                     state.set_value(&name, value.clone());
@@ -199,17 +194,12 @@ fn check_issuer(
     callback: &engine::callback::Callback,
     source: Source,
 ) -> Result<(), CallbackError> {
-    let issuer = state.settings.with_untracked(|s| {
-        s.authorization
-            .as_ref()
-            .map(|a| (a.issuer.trim().to_owned(), a.issuer_required))
-    });
-    match issuer {
-        Some((issuer, required)) if !issuer.is_empty() => {
-            callback.check_issuer(&issuer, required && source != Source::Paste)
-        }
-        _ => Ok(()),
+    let (issuer, required) =
+        untrack(|| state.authorization(|a| (a.issuer.trim().to_owned(), a.issuer_required)));
+    if issuer.is_empty() {
+        return Ok(());
     }
+    callback.check_issuer(&issuer, required && source != Source::Paste)
 }
 
 /// Ends the flow's browser side: tells a callback page still showing that the code arrived

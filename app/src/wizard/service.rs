@@ -240,20 +240,9 @@ fn OAuthBasics() -> impl IntoView {
         });
         state.revision.update(|r| *r += 1);
     };
-    let authorization_url = Signal::derive(move || {
-        state.settings.with(|s| {
-            s.authorization
-                .as_ref()
-                .map(|a| a.url.clone())
-                .unwrap_or_default()
-        })
-    });
+    let authorization_url = Signal::derive(move || state.authorization(|a| a.url.clone()));
     let set_authorization_url = move |(url,): (String,)| {
-        state.settings.update(|s| {
-            if let Some(auth) = &mut s.authorization {
-                auth.url = url;
-            }
-        });
+        state.update_authorization(|a| a.url = url);
     };
     view! {
         <section class="card" aria-labelledby="basics-title">
