@@ -174,7 +174,7 @@ pub async fn measure(
         .chain(UNLIMITED_RATES.map(str::to_owned))
         .collect();
     let relay = RelayProcess::start(relay_bin, &args, &log_path(work, "redirect"))?;
-    let browser = Browser::launch(work, "redirect").await?;
+    let browser = Browser::launch().await?;
     let outcome = measure_with(&browser, &relay.origin(), plan).await;
     let closed = browser.close().await;
     let result = outcome?;

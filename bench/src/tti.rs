@@ -110,7 +110,7 @@ pub async fn measure(
         &dist_args(baseline_dist),
         &log_path(work, "tti-baseline"),
     )?;
-    let browser = Browser::launch(work, "tti").await?;
+    let browser = Browser::launch().await?;
     let outcome = measure_with(
         &browser,
         &format!("{}/", app.origin()),

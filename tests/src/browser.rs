@@ -1,7 +1,9 @@
 //! Headless Chromium through chromedriver and fantoccini.
 //!
 //! [`Browser::launch`] starts `chromedriver --port=<free port>`, waits until it answers `/status`,
-//! and opens one session with a fresh profile. The chromedriver process, the session and the
+//! and opens one session with a fresh profile. The benchmarks (`bench/`) launch Chromium through
+//! here too, with flags of their own ([`Browser::launch_with`]) and DevTools commands
+//! ([`Browser::cdp`]). The chromedriver process, the session and the
 //! profile folder are owned by a drop guard, so they go away even when a test fails or panics:
 //! the guard deletes the session with a blocking HTTP call (no runtime needed in `Drop`), then
 //! kills chromedriver's process group.
@@ -14,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
@@ -50,9 +53,18 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver and opens a session with a fresh profile.
     pub async fn launch() -> Result<Browser> {
+        Self::launch_with(&[]).await
+    }
+
+    /// [`launch`](Self::launch) with more Chromium flags after the standard ones.
+    pub async fn launch_with(extra_args: &[&str]) -> Result<Browser> {
         let mut guard = DriverGuard::spawn()?;
         guard.wait_until_ready().await?;
-        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
+        let mut args: Vec<String> = CHROMIUM_ARGS
+            .iter()
+            .chain(extra_args)
+            .map(|a| (*a).to_owned())
+            .collect();
         args.push(format!("--user-data-dir={}", guard.profile_dir.display()));
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".to_owned(), json!("chrome"));
@@ -82,6 +94,15 @@ impl Browser {
         save_screenshot(&self.client, name).await
     }
 
+    /// Runs a Chrome DevTools Protocol command in the current window's page, through
+    /// chromedriver's `POST /session/{id}/goog/cdp/execute`.
+    pub async fn cdp(&self, cmd: &'static str, params: Value) -> Result<Value> {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .doing(|| format!("running the DevTools command {cmd}"))
+    }
+
     /// Closes the session gracefully, then stops chromedriver.
     pub async fn close(mut self) -> Result<()> {
         let closed = self.client.clone().close().await;
@@ -89,6 +110,33 @@ impl Browser {
         self.guard.session_id = None;
         drop(self);
         closed.doing(|| "closing the browser session".to_owned())
+    }
+}
+
+/// chromedriver's `POST /session/{id}/goog/cdp/execute {cmd, params}`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()),
+        )
     }
 }
 
