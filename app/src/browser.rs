@@ -139,13 +139,14 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Whether `uri` is an http URL on a loopback host (`localhost`, `127.0.0.1`, `[::1]`).
+/// Whether `uri` is an http or https URL on a loopback host (`localhost`, `127.0.0.1`, `[::1]`):
+/// one the local relay can listen on (https with a certificate of its own).
 pub fn is_loopback_uri(uri: &str) -> bool {
     let Ok(url) = web_sys::Url::new(uri.trim()) else {
         return false;
     };
     let host = url.hostname();
-    url.protocol() == "http:"
+    matches!(url.protocol().as_str(), "http:" | "https:")
         && (host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1")
 }
 

@@ -52,7 +52,9 @@ impl World {
         )
         .await?;
         provider.register_redirect_uri(&relay.callback_url());
-        let browser = Browser::launch().await?;
+        // The local relay answers an `https://localhost` redirect URI with a certificate it made
+        // itself: a user clicks through Chromium's warning once, the tests skip it.
+        let browser = Browser::launch_with(&["--ignore-certificate-errors"]).await?;
         let main_window = browser
             .client()
             .window()

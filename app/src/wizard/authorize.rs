@@ -140,6 +140,14 @@ fn Registration() -> impl IntoView {
                                         Some(uri) => format!("The relay listens on this URI for one callback. Register exactly: {uri}"),
                                         None => "This is a loopback address: the local relay will listen on it once you start the authorization.".to_owned(),
                                     }}
+                                    {move || {
+                                        let https = state.redirect_uri.with(|uri| {
+                                            uri.trim().get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+                                        });
+                                        https.then_some(
+                                            " It answers https with a certificate it made itself, so the browser warns once when the service sends you back: choose to go on to localhost (Advanced, then Proceed).",
+                                        )
+                                    }}
                                 </p>
                             }
                         })

@@ -86,6 +86,11 @@ const SCENARIOS: &[(&str, Scenario)] = &[
             w,
         ))
     }),
+    ("https_localhost_listener_catches_redirect", |w| {
+        Box::pin(redirect_capture::https_localhost_listener_catches_redirect(
+            w,
+        ))
+    }),
 ];
 
 /// The shared world: started by the first scenario that runs, closed at the end.
