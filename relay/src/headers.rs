@@ -138,16 +138,16 @@ impl HeaderPolicy {
     }
 
     /// Checks the envelope's headers and turns them into typed ones for the upstream request.
-    pub fn filter_request(
+    pub fn filter_request<N: AsRef<str>, V: AsRef<str>>(
         &self,
-        headers: &[(String, String)],
+        headers: &[(N, V)],
     ) -> Result<Vec<(HeaderName, HeaderValue)>, HeaderError> {
         if headers.len() > MAX_HEADERS {
             return Err(HeaderError::TooMany);
         }
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::with_capacity(headers.len());
+        let mut out: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(headers.len());
         for (name, value) in headers {
+            let (name, value) = (name.as_ref(), value.as_ref());
             let has_break = |s: &str| s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
             if has_break(name) || has_break(value) {
                 return Err(HeaderError::LineBreak);
@@ -161,7 +161,8 @@ impl HeaderPolicy {
                     self.allowed_list(),
                 ));
             }
-            if !seen.insert(lower.to_owned()) {
+            // At most MAX_HEADERS names: a scan is cheaper than a set.
+            if out.iter().any(|(seen, _)| *seen == header_name) {
                 return Err(HeaderError::Duplicate(lower.to_owned()));
             }
             // `HeaderValue` would take non-ASCII bytes too; upstreams read them inconsistently.
@@ -189,15 +190,20 @@ impl HeaderPolicy {
 /// The upstream response headers the browser may see, as `(lower-case name, value)` pairs.
 /// Values that are not printable ASCII are dropped rather than mangled.
 pub fn filter_response(headers: &HeaderMap) -> Vec<(String, String)> {
+    response_headers(headers)
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+/// [`filter_response`] without copies: the passed headers, borrowed from `headers`.
+pub fn response_headers(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .iter()
         .filter(|(name, _)| RESPONSE_HEADERS.contains(&name.as_str()))
         .filter_map(|(name, value)| {
             let text = value.to_str().ok()?;
-            (!text.bytes().any(|b| b.is_ascii_control()))
-                .then(|| (name.as_str().to_owned(), text.to_owned()))
+            (!text.bytes().any(|b| b.is_ascii_control())).then_some((name.as_str(), text))
         })
-        .collect()
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 //!
 //! ## Layout
 //! - [`config`]: the command line ([`Config`]); [`state`]: what handlers share ([`AppState`]).
-//! - [`routes`]: one module per area; [`app`] assembles them with the layers below.
+//! - [`routes`]: one module per area; [`service`] assembles them with the layers below, [`app`]
+//!   wraps that in a router for `oneshot` tests; [`server`] serves it, one thread per core.
 //! - [`access`]: Host check (local mode), Origin check and JSON requirement on `/api/*`, rate limits.
 //! - [`target`], [`resolver`], [`headers`]: the proxy's SSRF rules; [`upstream`]: its client.
 //! - [`store`], [`callback_query`]: pending callbacks and how callback parameters are read.
@@ -31,14 +32,15 @@ pub mod headers;
 pub mod logging;
 pub mod resolver;
 pub mod routes;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod target;
 pub mod tls;
 pub mod upstream;
 
+use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -46,7 +48,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
-use tower::ServiceBuilder;
+use tower::{Service, ServiceBuilder};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -73,13 +75,31 @@ async fn method_not_allowed() -> AppError {
     )
 }
 
-/// The relay's router, ready for `oneshot` tests or [`serve`].
+/// The relay's router, ready for `oneshot` tests; [`serve`] serves the same [`service`] without
+/// the outer router (it only holds the service as its fallback).
+pub fn app(state: AppState) -> Router {
+    Router::new().fallback_service(service(state))
+}
+
+/// The relay as one service: the layers every request passes, then the routes.
 ///
 /// Layers that apply to every request sit in one stack *outside* the routing router, rather
 /// than being added with `Router::layer`: axum wraps each route separately in every such layer
 /// and clones the whole nested stack on every request, which cost more than all of the proxy's
-/// own checks. Inside, only the per-area layers remain (Origin check, proxy rate limit).
-pub fn app(state: AppState) -> Router {
+/// own checks. Inside, only the per-area layers remain (Origin check, proxy rate limit), and
+/// `POST /api/proxy` goes past the router to its handler with the same checks
+/// ([`routes::proxy::DirectLayer`]).
+pub fn service(
+    state: AppState,
+) -> impl Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future: Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
     let mut api = Router::new()
         .route("/api/config", get(routes::config::get_config))
         .route("/api/pending", post(routes::pending::register))
@@ -126,7 +146,7 @@ pub fn app(state: AppState) -> Router {
     // Everything finishes well inside this: long-polls (≤ 25 s) and upstream calls (timeout).
     let deadline = state.upstream_timeout.max(Duration::from_secs(25)) + Duration::from_secs(10);
     // The first layer listed runs first.
-    let everything = ServiceBuilder::new()
+    ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
@@ -147,11 +167,12 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .service(router);
-    Router::new().fallback_service(everything)
+        .layer(routes::proxy::DirectLayer::new(state))
+        .service(router)
 }
 
-/// Serves `state`'s relay on `listener` until `shutdown` completes, then drains.
+/// Serves `state`'s relay on `listener` until `shutdown` completes, then drains. Connections are
+/// served on one thread per core ([`server`]); `listener` is only accepted from.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -168,12 +189,7 @@ pub async fn serve(
         })
     };
     let draining = state.clone();
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
+    let served = server::serve_on_workers(listener, service(state), shutdown, move || {
         tracing::info!("shutting down");
         // Long-polls answer 204 and local listeners close, so draining is quick.
         draining.begin_shutdown();

@@ -11,7 +11,9 @@ use relay::Config;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
+// This runtime only accepts connections, handles signals and housekeeping; requests are served
+// on one worker thread per core with runtimes of their own (see `relay::server`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let config = Config::parse();
     relay::logging::init(config.log_json);

@@ -296,13 +296,15 @@ impl AppState {
         self.mode == Mode::Local
     }
 
-    /// Drops rate-limiter state for quiet addresses and expired store entries.
+    /// Drops rate-limiter state for quiet addresses, expired store entries and upstream
+    /// connections idle too long.
     pub fn housekeeping(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
         self.proxy_limiter.retain_recent();
         self.proxy_limiter.shrink_to_fit();
         self.store.sweep();
+        self.client.close_idle();
     }
 
     /// Tells long-polls and local listeners to finish (the server is shutting down).
