@@ -88,23 +88,8 @@ pub async fn static_hosted_page_gets_code_through_relay_pickup(w: &World) -> Res
 pub async fn local_listener_catches_loopback_redirect(w: &World) -> Result<()> {
     let c = w.client();
     let provider = &w.provider;
-    // A relay of its own, so its pending store holds only this scenario's registrations (the
-    // shared relay keeps those of earlier scenarios whose codes were pasted).
-    let relay = RelayServer::start(
-        w.dist(),
-        &RelayOptions {
-            target_ports: vec![provider.port()],
-            ..RelayOptions::default()
-        },
-    )
-    .await?;
     let fixed = format!("http://127.0.0.1:{}/oauth/cb", free_loopback_port()?);
-    provider.configure(|config| config.redirect_uris.push(fixed.clone()));
-
-    w.open_wizard_fresh(&relay.app_url()).await?;
-    flows::preset_pointed_at_mock(w, "google-cloud").await?;
-    flows::to_step_2_with_client_id(w).await?;
-    action::fill(c, "redirect-uri", &fixed).await?;
+    let relay = own_relay_at_step_2(w, &fixed).await?;
     check::shows_containing(c, "listen-note", "will listen on it").await?;
     let first_code = flows::authorize_automatically(w).await?;
     check::shows_containing(c, "code-status", THROUGH_THE_RELAY).await?;
@@ -176,22 +161,8 @@ pub async fn local_listener_catches_loopback_redirect(w: &World) -> Result<()> {
 /// code arrives through the listener and the relay's pickup.
 pub async fn https_localhost_listener_catches_redirect(w: &World) -> Result<()> {
     let c = w.client();
-    let provider = &w.provider;
-    let relay = RelayServer::start(
-        w.dist(),
-        &RelayOptions {
-            target_ports: vec![provider.port()],
-            ..RelayOptions::default()
-        },
-    )
-    .await?;
     let uri = format!("https://localhost:{}/oauth/cb", free_loopback_port()?);
-    provider.configure(|config| config.redirect_uris.push(uri.clone()));
-
-    w.open_wizard_fresh(&relay.app_url()).await?;
-    flows::preset_pointed_at_mock(w, "google-cloud").await?;
-    flows::to_step_2_with_client_id(w).await?;
-    action::fill(c, "redirect-uri", &uri).await?;
+    let relay = own_relay_at_step_2(w, &uri).await?;
     check::shows_containing(c, "listen-note", "certificate").await?;
     // Not `flows::authorize_automatically`: after this cross-site redirect to a page whose
     // certificate error Chromium was told to ignore, it now and then (2 runs in 14) keeps the
@@ -205,6 +176,27 @@ pub async fn https_localhost_listener_catches_redirect(w: &World) -> Result<()> 
     check::shows_containing(c, "listen-note", &format!("{REGISTER_EXACTLY}{uri}")).await?;
     flows::expect_param(&flows::last_request(w, "/authorize")?, "redirect_uri", &uri)?;
     expect_listener_delivery(&relay)
+}
+
+/// Starts a relay of its own (so its pending store holds only this scenario's registrations; the
+/// shared relay keeps those of earlier scenarios whose codes were pasted), registers
+/// `redirect_uri` at the mock, and brings a fresh wizard on it to step 2 with that redirect URI.
+async fn own_relay_at_step_2(w: &World, redirect_uri: &str) -> Result<RelayServer> {
+    let provider = &w.provider;
+    let relay = RelayServer::start(
+        w.dist(),
+        &RelayOptions {
+            target_ports: vec![provider.port()],
+            ..RelayOptions::default()
+        },
+    )
+    .await?;
+    provider.configure(|config| config.redirect_uris.push(redirect_uri.to_owned()));
+    w.open_wizard_fresh(&relay.app_url()).await?;
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    action::fill(w.client(), "redirect-uri", redirect_uri).await?;
+    Ok(relay)
 }
 
 /// A port nobody listens on right now (the relay binds it moments later).
