@@ -102,10 +102,7 @@ async fn rebinding_page_cannot_register_or_proxy() {
         "http://rebound.attacker.example:8787".parse().unwrap(),
     );
     let answer = relay.send(request).await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::FORBIDDEN, "host_refused")
-    );
+    answer.assert_error(StatusCode::FORBIDDEN, "host_refused");
     assert!(relay.state.store.is_empty());
 }
 
@@ -147,10 +144,7 @@ async fn foreign_null_and_missing_origins_are_refused_on_post() {
     let mut request = api_post("/api/pending", &pending_body("s"));
     request.headers_mut().remove(header::ORIGIN);
     let answer = relay.send(request).await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::FORBIDDEN, "origin_required")
-    );
+    answer.assert_error(StatusCode::FORBIDDEN, "origin_required");
 
     let mut request = api_post("/api/pending", &pending_body("s"));
     request.headers_mut().remove(header::ORIGIN);
@@ -267,25 +261,16 @@ async fn api_posts_must_be_json() {
     );
     assert_eq!(relay.send(request).await.status, StatusCode::CREATED);
     let broken = relay.send(api_post("/api/pending", "{not json")).await;
-    assert_eq!(
-        (broken.status, broken.error_code().as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_json")
-    );
+    broken.assert_error(StatusCode::BAD_REQUEST, "invalid_json");
 }
 
 #[tokio::test]
 async fn unknown_api_routes_and_methods_answer_json() {
     let relay = relay(&[]);
     let unknown = relay.get("/api/nope").await;
-    assert_eq!(
-        (unknown.status, unknown.error_code().as_str()),
-        (StatusCode::NOT_FOUND, "no_such_route")
-    );
+    unknown.assert_error(StatusCode::NOT_FOUND, "no_such_route");
     let wrong_method = relay.get("/api/proxy").await;
-    assert_eq!(
-        (wrong_method.status, wrong_method.error_code().as_str()),
-        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-    );
+    wrong_method.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
 
 #[tokio::test]
@@ -309,10 +294,7 @@ async fn one_address_flooding_gets_429_with_retry_after() {
     let limited = relay
         .send(from_ip(get_request("/callback?code=x"), flooder))
         .await;
-    assert_eq!(
-        (limited.status, limited.error_code().as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
-    );
+    limited.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     assert!(limited.header("retry-after").is_some());
     // Another address still gets through.
     let other = relay
@@ -430,10 +412,7 @@ async fn registrations_beyond_the_caps_are_refused_and_memory_stays_at_the_cap()
             ))
             .await;
         if i >= 20 {
-            assert_eq!(
-                (answer.status, answer.error_code().as_str()),
-                (StatusCode::SERVICE_UNAVAILABLE, "pending_store_full")
-            );
+            answer.assert_error(StatusCode::SERVICE_UNAVAILABLE, "pending_store_full");
         }
     }
     assert_eq!(relay.state.store.len(), 30);

@@ -182,10 +182,7 @@ async fn form_post_needs_a_form_and_sane_parameters() {
     let dup = relay
         .send(post("application/x-www-form-urlencoded", "code=a&code=b"))
         .await;
-    assert_eq!(
-        (dup.status, dup.error_code().as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_callback")
-    );
+    dup.assert_error(StatusCode::BAD_REQUEST, "invalid_callback");
     let huge = relay
         .send(post(
             "application/x-www-form-urlencoded",
@@ -337,10 +334,7 @@ async fn registration_input_is_checked() {
             json!({"state": "s", "pickup_secret": "short"}),
         )
         .await;
-    assert_eq!(
-        (short.status, short.error_code().as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_pickup_secret")
-    );
+    short.assert_error(StatusCode::BAD_REQUEST, "invalid_pickup_secret");
     let empty = relay
         .post_json(
             "/api/pending",
@@ -356,10 +350,7 @@ async fn registration_input_is_checked() {
         .await;
     assert_eq!(long.error_code(), "invalid_state");
     let missing = relay.post_json("/api/pending", json!({"state": "s"})).await;
-    assert_eq!(
-        (missing.status, missing.error_code().as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_json")
-    );
+    missing.assert_error(StatusCode::BAD_REQUEST, "invalid_json");
 
     relay.register("taken").await;
     let clash = relay
@@ -368,10 +359,7 @@ async fn registration_input_is_checked() {
             json!({"state": "taken", "pickup_secret": "another-secret-0123456789"}),
         )
         .await;
-    assert_eq!(
-        (clash.status, clash.error_code().as_str()),
-        (StatusCode::CONFLICT, "state_in_use")
-    );
+    clash.assert_error(StatusCode::CONFLICT, "state_in_use");
     let created = relay
         .post_json(
             "/api/pending",

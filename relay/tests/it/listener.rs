@@ -147,21 +147,11 @@ async fn no_port_with_a_path_uses_the_default_port() {
         }
         StatusCode::FORBIDDEN => {
             assert_eq!(answer.error_code(), "port_needs_privileges");
-            assert!(
-                answer.json()["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("port 80")
-            );
+            assert!(answer.message().contains("port 80"));
         }
         StatusCode::CONFLICT => {
             assert_eq!(answer.error_code(), "port_in_use");
-            assert!(
-                answer.json()["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("Port 80 ")
-            );
+            assert!(answer.message().contains("Port 80 "));
         }
         other => panic!("unexpected {other}: {}", answer.text()),
     }
@@ -173,16 +163,8 @@ async fn busy_port_is_reported_and_nothing_stays_registered() {
     let busy = StdListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
     let answer = listen(&relay, &format!("http://127.0.0.1:{port}/cb"), "st-busy").await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::CONFLICT, "port_in_use")
-    );
-    assert!(
-        answer.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains(&port.to_string())
-    );
+    answer.assert_error(StatusCode::CONFLICT, "port_in_use");
+    assert!(answer.message().contains(&port.to_string()));
     assert!(relay.state.store.is_empty());
 }
 
@@ -239,10 +221,7 @@ async fn public_mode_refuses_to_listen() {
         .headers_mut()
         .insert("origin", "https://wizard.example.com".parse().unwrap());
     let answer = relay.send(request).await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::FORBIDDEN, "listener_unavailable")
-    );
+    answer.assert_error(StatusCode::FORBIDDEN, "listener_unavailable");
 }
 
 #[tokio::test]

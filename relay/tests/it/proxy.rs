@@ -120,10 +120,7 @@ async fn get_is_forwarded_for_discovery() {
     let with_body = relay
         .proxy(json!({"method": "GET", "url": upstream.url("/meta"), "headers": [], "body": "x"}))
         .await;
-    assert_eq!(
-        (with_body.status, with_body.error_code().as_str()),
-        (StatusCode::BAD_REQUEST, "body_not_allowed")
-    );
+    with_body.assert_error(StatusCode::BAD_REQUEST, "body_not_allowed");
     assert_eq!(upstream.accepted(), 1);
 }
 
@@ -366,16 +363,8 @@ async fn rebinding_names_are_looked_up_once_per_call_at_connect_time() {
                 &format!("https://rebind.test:{port}/token"),
             ))
             .await;
-        assert_eq!(
-            (answer.status, answer.error_code().as_str()),
-            (StatusCode::FORBIDDEN, "target_refused")
-        );
-        assert!(
-            answer.json()["message"]
-                .as_str()
-                .unwrap()
-                .contains("not a public address")
-        );
+        answer.assert_error(StatusCode::FORBIDDEN, "target_refused");
+        assert!(answer.message().contains("not a public address"));
     }
     // The answer checked is the answer connected to: no separate pre-check lookup that a
     // rebinding server could answer differently.
@@ -389,10 +378,7 @@ async fn unknown_names_fail_cleanly() {
     let answer = relay
         .proxy(envelope("POST", "https://no-such-host.test/token"))
         .await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::BAD_GATEWAY, "upstream_unreachable")
-    );
+    answer.assert_error(StatusCode::BAD_GATEWAY, "upstream_unreachable");
 }
 
 #[tokio::test]
@@ -442,10 +428,7 @@ async fn slow_upstreams_time_out() {
     );
     let started = std::time::Instant::now();
     let answer = relay.proxy(envelope("GET", &upstream.url("/slow"))).await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout")
-    );
+    answer.assert_error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout");
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
 }
 
@@ -479,15 +462,9 @@ async fn unreachable_ports_fail_cleanly() {
             &format!("http://127.0.0.1:{closed}/token"),
         ))
         .await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::BAD_GATEWAY, "upstream_unreachable")
-    );
+    answer.assert_error(StatusCode::BAD_GATEWAY, "upstream_unreachable");
     assert!(
-        !answer.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("/token"),
+        !answer.message().contains("/token"),
         "messages never carry the URL path"
     );
 }
@@ -597,16 +574,8 @@ async fn public_mode_limits_targets_to_the_allowlist() {
         request
     };
     let answer = relay.send(send("https://evil.example/token")).await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::FORBIDDEN, "target_refused")
-    );
-    assert!(
-        answer.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("not on this relay's list")
-    );
+    answer.assert_error(StatusCode::FORBIDDEN, "target_refused");
+    assert!(answer.message().contains("not on this relay's list"));
     // Preset hosts are on the list by default.
     let preset = presets::token_host_patterns()
         .into_iter()
@@ -619,16 +588,8 @@ async fn public_mode_limits_targets_to_the_allowlist() {
     );
     // Allowed names still go through the address checks.
     let answer = relay.send(send("https://a.idp.example/token")).await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::FORBIDDEN, "target_refused")
-    );
-    assert!(
-        answer.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("127.0.0.1")
-    );
+    answer.assert_error(StatusCode::FORBIDDEN, "target_refused");
+    assert!(answer.message().contains("127.0.0.1"));
 }
 
 #[tokio::test]
@@ -649,10 +610,7 @@ async fn the_proxy_concurrency_cap_answers_503() {
     };
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let answer = relay.proxy(envelope("GET", &upstream.url("/meta"))).await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, "proxy_busy")
-    );
+    answer.assert_error(StatusCode::SERVICE_UNAVAILABLE, "proxy_busy");
     assert_eq!(slow.await.unwrap().json()["body"], "late");
 }
 
@@ -672,9 +630,6 @@ async fn allow_private_targets_alone_reaches_a_local_provider_on_its_port() {
             &format!("http://idp.test:{}/token", upstream.port()),
         ))
         .await;
-    assert_eq!(
-        (answer.status, answer.error_code().as_str()),
-        (StatusCode::FORBIDDEN, "target_refused")
-    );
+    answer.assert_error(StatusCode::FORBIDDEN, "target_refused");
     assert_eq!(upstream.accepted(), 1);
 }

@@ -85,6 +85,25 @@ impl Answer {
         self.json()["error"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// The `message` of an error answer.
+    pub fn message(&self) -> String {
+        self.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Checks this is the error answer `code` with `status`.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(
+            (self.status, self.error_code().as_str()),
+            (status, code),
+            "{}",
+            self.text()
+        );
+    }
+
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers
