@@ -44,6 +44,36 @@ pub async fn until<T>(
     }
 }
 
+/// Waits until the element with `testid` is described (`aria-describedby`, what a screen reader
+/// reads with it) by text containing `needle`.
+pub async fn described_as(client: &Client, testid: &str, needle: &str) -> Result<()> {
+    let script = format!(
+        "const el = document.querySelector({selector:?}); if (!el) return null; \
+         return (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean) \
+         .map(id => (document.getElementById(id) || {{}}).textContent || '').join(' ');",
+        selector = find::selector(testid)
+    );
+    until(
+        client,
+        &format!("[data-testid={testid}] to be described by text containing {needle:?}"),
+        TIMEOUT,
+        async || {
+            let described = client
+                .execute(&script, Vec::new())
+                .await
+                .map_err(|source| E2eError::Command {
+                    doing: format!("reading what describes {testid}"),
+                    source,
+                })?;
+            Ok(described
+                .as_str()
+                .is_some_and(|text| text.contains(needle))
+                .then_some(()))
+        },
+    )
+    .await
+}
+
 /// Waits until the element with `testid` shows something for which `accept` is true, and returns
 /// it. `expected` describes the wanted value for the failure message, which also gives the last
 /// value seen.

@@ -77,6 +77,7 @@ pub fn SecretField(
     #[prop(optional, into)]
     help: Option<String>,
 ) -> impl IntoView {
+    let (described, help) = help_line(&testid, help);
     view! {
         <div class="field">
             <label for=testid.clone()>{label}</label>
@@ -87,11 +88,28 @@ pub fn SecretField(
                 type=move || if reveal.get() { "text" } else { "password" }
                 spellcheck="false"
                 autocomplete="off"
+                aria-describedby=described
                 prop:value=move || value.get()
                 on:input=move |ev| on_input.run((event_target_value(&ev),))
             />
-            {help.map(|text| view! { <p class="help">{text}</p> })}
+            {help}
         </div>
+    }
+}
+
+/// The help line under a field and the id that ties it to the field (`aria-describedby`), so
+/// that screen readers read it with the field.
+fn help_line(
+    testid: &str,
+    help: Option<String>,
+) -> (Option<String>, Option<impl IntoView + use<>>) {
+    let id = format!("{testid}-help");
+    match help {
+        Some(text) => (
+            Some(id.clone()),
+            Some(view! { <p class="help" id=id>{text}</p> }),
+        ),
+        None => (None, None),
     }
 }
 
@@ -125,6 +143,16 @@ pub fn TextArea(
     rows: u32,
 ) -> impl IntoView {
     let error_id = format!("{testid}-error");
+    let (help_id, help) = help_line(&testid, help);
+    // The help, and the error while there is one.
+    let described = {
+        let error_id = error_id.clone();
+        move || {
+            let error = error.with(Option::is_some).then(|| error_id.clone());
+            let ids: Vec<String> = help_id.iter().cloned().chain(error).collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
     view! {
         <div class="field">
             <label for=testid.clone()>{label}</label>
@@ -135,13 +163,14 @@ pub fn TextArea(
                 rows=move || text.with(|t| (t.lines().count() as u32 + 1).clamp(rows, 12))
                 spellcheck="false"
                 aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described
                 prop:value=move || {
                     reload.track();
                     text.get_untracked()
                 }
                 on:input=move |ev| on_input.run((event_target_value(&ev),))
             ></textarea>
-            {help.map(|text| view! { <p class="help">{text}</p> })}
+            {help}
             {move || error.get().map(|text| view! { <p class="field-error" id=error_id.clone()>{text}</p> })}
         </div>
     }
@@ -208,17 +237,19 @@ pub fn CheckboxField(
     #[prop(optional, into)]
     help: Option<String>,
 ) -> impl IntoView {
+    let (described, help) = help_line(&testid, help);
     view! {
         <div class="check">
             <input
                 type="checkbox"
                 id=testid.clone()
                 data-testid=testid.clone()
+                aria-describedby=described
                 prop:checked=move || checked.get()
                 on:change=move |ev| on_change.run((event_target_checked(&ev),))
             />
             <label for=testid>{label}</label>
-            {help.map(|text| view! { <p class="help">{text}</p> })}
+            {help}
         </div>
     }
 }

@@ -74,6 +74,9 @@ pub async fn answer_from_another_issuer_is_refused(w: &World) -> Result<()> {
     action::click(c, "advanced-toggle").await?;
     check::shows(c, "issuer", provider.base_url()).await?;
     check::shows(c, "issuer-required", "true").await?;
+    // Screen readers read each field's help with it.
+    check::described_as(c, "issuer-required", "without iss is refused").await?;
+    check::described_as(c, "callback-params", "kept as {variables}").await?;
 
     let other = "https://other-service.example";
     provider.configure(|config| config.answer_as_issuer = Some(other.to_owned()));
