@@ -75,7 +75,11 @@
       byId("error-description").textContent = visible(params.get("error_description") || "(none given)");
       byId("error-box").hidden = false;
     } else if (code !== null) {
-      byId("status").textContent = "No wizard tab answered. Use the code by hand:";
+      // A wizard on another origin (static hosting, the local listener) cannot answer here; it
+      // gets the code from the relay's pickup instead, so this is not necessarily a failure.
+      byId("status").textContent = "This page could not reach the wizard directly. If the wizard " +
+        "is waiting for this answer, it fetches the code through the relay within seconds and you " +
+        "can close this tab; if not, copy the code by hand:";
       byId("code").textContent = visible(code);
       byId("copy").addEventListener("click", function () { copyCode(code); });
       byId("code-box").hidden = false;
