@@ -448,6 +448,10 @@ impl HttpRequest {
 
     /// A copy with every secret replaced by [`MASK`]: each non-empty secret variable's value, raw
     /// and in each encoding the builders use, and the credential of a Basic `Authorization` header.
+    ///
+    /// It masks by substring, so a one-letter secret would garble every word holding that letter:
+    /// to show a request, build it from [`Vars::masked`] and call this with those variables, which
+    /// then only turns the encoded masks back into [`MASK`] and hides the Basic credential.
     #[must_use]
     pub fn masked(&self, vars: &Vars) -> Self {
         let mut needles: Vec<String> = Vec::new();

@@ -81,6 +81,22 @@ impl Vars {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// A copy with every non-empty secret replaced by [`crate::request::MASK`], for building a
+    /// request to show: it shows where each secret goes without showing it, and unlike masking a
+    /// finished request by substring ([`crate::request::HttpRequest::masked`]) it cannot garble
+    /// text that merely contains a short secret. An empty secret stays empty, so the request still
+    /// says which one is missing.
+    #[must_use]
+    pub fn masked(&self) -> Self {
+        let mut masked = self.clone();
+        for name in SECRET_VARIABLES {
+            if self.get(name).is_some_and(|value| !value.is_empty()) {
+                masked.set(*name, crate::request::MASK);
+            }
+        }
+        masked
+    }
+
     /// The non-empty values of the secret variables, longest first (so masking a long secret is
     /// not defeated by first masking a shorter one that it contains).
     pub fn secret_values(&self) -> Vec<&str> {

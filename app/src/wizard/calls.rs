@@ -24,19 +24,6 @@ pub fn build_request(
     }
 }
 
-/// The variables with every non-empty secret replaced by the mask, so a preview built from them
-/// shows where secrets go without showing them (and without garbling text that merely contains a
-/// short secret, as masking the finished request would).
-pub fn masked_vars(vars: &engine::Vars) -> engine::Vars {
-    let mut masked = vars.clone();
-    for name in engine::SECRET_VARIABLES {
-        if vars.get(name).is_some_and(|value| !value.is_empty()) {
-            masked.set(*name, engine::request::MASK);
-        }
-    }
-    masked
-}
-
 /// The request for `kind` as shown to the user: secrets masked unless `reveal`.
 pub fn shown_request(
     state: WizardState,
@@ -47,7 +34,7 @@ pub fn shown_request(
         return build_request(state, kind);
     }
     let settings = state.settings.read();
-    let vars = masked_vars(&state.vars());
+    let vars = state.vars().masked();
     let request = match kind {
         CallKind::Bearer => token_request(&settings, &vars),
         CallKind::Refresh => refresh_request(&settings, &vars),
@@ -277,40 +264,6 @@ fn pretty(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masked_vars_hide_only_the_secrets_that_are_set() {
-        let vars = engine::Vars::new()
-            .with("client_id", "my-app")
-            .with("client_secret", "s")
-            .with("code", "")
-            .with("refresh_token", "rt-123");
-        let masked = masked_vars(&vars);
-        assert_eq!(masked.get("client_id"), Some("my-app"));
-        assert_eq!(masked.get("client_secret"), Some(engine::request::MASK));
-        assert_eq!(masked.get("refresh_token"), Some(engine::request::MASK));
-        // An empty secret stays empty, so the request still says which one is missing.
-        assert_eq!(masked.get("code"), Some(""));
-    }
-
-    #[test]
-    fn a_short_secret_does_not_garble_the_preview() {
-        let mut settings = crate::state::blank_settings(false);
-        settings.token.url = "https://auth.example/token".to_owned();
-        settings.token.client_auth = engine::ClientAuth::Body;
-        let vars = engine::Vars::new()
-            .with("client_id", "app")
-            .with("client_secret", "s");
-        let masked = masked_vars(&vars);
-        let request = token_request(&settings, &masked).unwrap().masked(&masked);
-        let shown = format!("{request:?}");
-        assert!(
-            shown.contains("application/x-www-form-urlencoded"),
-            "{shown}"
-        );
-        assert!(shown.contains("client_secret="), "{shown}");
-        assert!(!shown.contains("client_secret=s"), "{shown}");
-    }
 
     #[test]
     fn refresh_by_exchange_is_recognised_from_the_token_variable() {

@@ -543,6 +543,23 @@ fn masked_hides_every_secret_in_every_encoding() {
     assert_eq!(basic.header("authorization"), Some("Basic ••••••"));
 }
 
+/// Built from masked variables, a one-letter secret cannot garble the rest of the request, as
+/// masking the finished request by substring alone would ("application/x-www-form-urlencoded").
+#[test]
+fn a_request_built_from_masked_vars_shows_a_short_secret_cleanly() {
+    let mut settings = google();
+    settings.token.client_auth = ClientAuth::Body;
+    let vars = google_vars().with("client_secret", "s").masked();
+    let shown = token_request(&settings, &vars).unwrap().masked(&vars);
+    assert_eq!(
+        shown.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let body = shown.body.unwrap();
+    assert!(body.contains("client_secret=••••••"), "{body}");
+    assert!(body.contains("grant_type=authorization_code"), "{body}");
+}
+
 #[test]
 fn masked_json_body() {
     let mut settings = google();

@@ -135,8 +135,10 @@ fn non_ascii_hosts_ask_for_the_xn_form() {
     s.token.url = "https://b\u{fc}cher.example/token".into();
     assert_eq!(
         errors(&s),
-        ["Token URL: the host may hold only ASCII letters, digits, `-` and `.`: write an \
-          internationalised name in its `xn--` form"]
+        [
+            "Token URL: the host may hold only ASCII letters, digits, `-` and `.`: write an \
+          internationalised name in its `xn--` form"
+        ]
     );
     s.token.url = "https://xn--bcher-kva.example/token".into();
     assert_eq!(s.validate(), Ok(()));

@@ -57,3 +57,18 @@ fn serializes_as_a_plain_map() {
     assert_eq!(serde_json::to_string(&vars).unwrap(), r#"{"a":"1"}"#);
     assert_eq!(serde_json::from_str::<Vars>(r#"{"a":"1"}"#).unwrap(), vars);
 }
+
+#[test]
+fn masked_hides_only_the_secrets_that_are_set() {
+    let vars = Vars::new()
+        .with("client_id", "my-app")
+        .with("client_secret", "s")
+        .with("code", "")
+        .with("refresh_token", "rt-123");
+    let masked = vars.masked();
+    assert_eq!(masked.get("client_id"), Some("my-app"));
+    assert_eq!(masked.get("client_secret"), Some(crate::request::MASK));
+    assert_eq!(masked.get("refresh_token"), Some(crate::request::MASK));
+    // An empty secret stays empty, so the request still says which one is missing.
+    assert_eq!(masked.get("code"), Some(""));
+}
