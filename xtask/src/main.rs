@@ -33,7 +33,10 @@ fn main() -> ExitCode {
             if args.iter().any(|a| a == "--browser") {
                 setup::browser()?;
             }
-            eprintln!("xtask: ready (PATH additions: {})", tools.path_prefix.display());
+            eprintln!(
+                "xtask: ready (PATH additions: {})",
+                tools.path_prefix.display()
+            );
             Ok(())
         }),
         Some("build-app") => setup::tools(&root()).and_then(|tools| build_app(&tools)),
@@ -101,7 +104,11 @@ fn test() -> Result<()> {
         .env("PATH", &tools.path);
     let counts = run_counting_tests(&mut tests)?;
     // Each benchmark once on tiny inputs, so they cannot rot.
-    let smoke = bench::Options { smoke: true, build_app: false, runner_args: Vec::new() };
+    let smoke = bench::Options {
+        smoke: true,
+        build_app: false,
+        runner_args: Vec::new(),
+    };
     bench::run(&root, &tools, &smoke)?;
     // One closing line for the whole run: the last `test result:` of cargo is often a crate's
     // empty doc-test run, which reads as if nothing was tested.
@@ -119,10 +126,15 @@ struct TestCounts {
 impl TestCounts {
     /// Adds the counts of a libtest summary line (`test result: ok. 12 passed; 0 failed; …`).
     fn add_summary_line(&mut self, line: &str) {
-        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
         for part in rest.split(['.', ';']) {
             let mut words = part.split_whitespace();
-            match (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+            match (
+                words.next().and_then(|n| n.parse::<u64>().ok()),
+                words.next(),
+            ) {
                 (Some(n), Some("passed")) => self.passed += n,
                 (Some(n), Some("failed")) => self.failed += n,
                 _ => {}
@@ -139,7 +151,10 @@ fn run_counting_tests(command: &mut Command) -> Result<TestCounts> {
         .spawn()
         .map_err(|e| format!("could not start the tests: {e}"))?;
     let mut counts = TestCounts::default();
-    let stdout = child.stdout.take().ok_or("the tests' output could not be read")?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("the tests' output could not be read")?;
     let mut out = std::io::stdout().lock();
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the tests' output: {e}"))?;
@@ -147,38 +162,28 @@ fn run_counting_tests(command: &mut Command) -> Result<TestCounts> {
         let _ = writeln!(out, "{line}");
     }
     drop(out);
-    let exit = child.wait().map_err(|e| format!("waiting for the tests: {e}"))?;
+    let exit = child
+        .wait()
+        .map_err(|e| format!("waiting for the tests: {e}"))?;
     if exit.success() {
         Ok(counts)
     } else {
-        println!("tests: {} passed, {} failed", counts.passed, counts.failed.max(1));
+        println!(
+            "tests: {} passed, {} failed",
+            counts.passed,
+            counts.failed.max(1)
+        );
         Err(format!("the tests failed ({exit})"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::TestCounts;
-
-    #[test]
-    fn sums_libtest_summary_lines_and_ignores_the_rest() {
-        let mut counts = TestCounts::default();
-        for line in [
-            "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.02s",
-            "test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out",
-            "test parse::works ... ok",
-            "running 12 tests",
-        ] {
-            counts.add_summary_line(line);
-        }
-        assert_eq!(counts, TestCounts { passed: 15, failed: 2 });
     }
 }
 
 /// Build the wizard into `dist/` with trunk, release profile, offline (a version mismatch fails fast).
 fn build_app(tools: &setup::Tools) -> Result<()> {
     let root = root();
-    eprintln!("xtask: building the app into {}", root.join("dist").display());
+    eprintln!(
+        "xtask: building the app into {}",
+        root.join("dist").display()
+    );
     let mut trunk = Command::new("trunk");
     trunk
         .current_dir(&root)
@@ -208,5 +213,32 @@ pub fn status(command: &mut Command, what: &str) -> Result<()> {
 /// Run a command and return its standard output, or `None` if it cannot run or fails.
 pub fn output(command: &mut Command) -> Option<String> {
     let out = command.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestCounts;
+
+    #[test]
+    fn sums_libtest_summary_lines_and_ignores_the_rest() {
+        let mut counts = TestCounts::default();
+        for line in [
+            "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.02s",
+            "test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out",
+            "test parse::works ... ok",
+            "running 12 tests",
+        ] {
+            counts.add_summary_line(line);
+        }
+        assert_eq!(
+            counts,
+            TestCounts {
+                passed: 15,
+                failed: 2
+            }
+        );
+    }
 }

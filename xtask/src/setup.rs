@@ -5,7 +5,7 @@
 //! download one, which fails offline); Debian's `wasm-opt` (binaryen 108) silently corrupts current
 //! rustc output, so binaryen 132 from npm goes first on PATH.
 
-use crate::{output, status, Result};
+use crate::{Result, output, status};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,12 +30,15 @@ pub fn tools(root: &Path) -> Result<Tools> {
     wasm_bindgen(root)?;
     let path_prefix = binaryen(root)?;
     let mut paths = vec![path_prefix.clone()];
-    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo"))
-    }) {
+    if let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+    {
         paths.push(home.join("bin"));
     }
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     let path = std::env::join_paths(paths).map_err(|e| format!("cannot build PATH: {e}"))?;
     Ok(Tools { path_prefix, path })
 }
@@ -43,11 +46,17 @@ pub fn tools(root: &Path) -> Result<Tools> {
 fn wasm_target() -> Result<()> {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
         .ok_or("rustup is needed to add the wasm32-unknown-unknown target")?;
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     eprintln!("xtask: adding the wasm32-unknown-unknown target");
-    status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]), "rustup target add")
+    status(
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+        "rustup target add",
+    )
 }
 
 fn trunk() -> Result<()> {
@@ -82,14 +91,23 @@ fn binaryen(root: &Path) -> Result<PathBuf> {
     let prefix = root.join("target/tools/binaryen");
     let bin = prefix.join("node_modules/.bin");
     let want = format!("version {BINARYEN_VERSION}");
-    if output(Command::new(bin.join("wasm-opt")).arg("--version")).is_some_and(|v| v.contains(&want)) {
+    if output(Command::new(bin.join("wasm-opt")).arg("--version"))
+        .is_some_and(|v| v.contains(&want))
+    {
         return Ok(bin);
     }
     eprintln!("xtask: installing binaryen {BINARYEN_VERSION} from npm");
-    std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+    std::fs::create_dir_all(&prefix)
+        .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     status(
         Command::new("npm")
-            .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
             .arg(&prefix)
             .arg(format!("binaryen@{BINARYEN_VERSION}")),
         "npm install binaryen (is Node.js with npm installed?)",
@@ -106,12 +124,19 @@ pub fn browser() -> Result<()> {
     eprintln!("xtask: installing Debian's chromium and chromium-driver");
     let root_user = output(Command::new("id").arg("-u")).is_some_and(|id| id.trim() == "0");
     let apt = |args: &[&str]| {
-        let mut command = if root_user { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut command = if root_user {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !root_user {
             command.arg("apt-get");
         }
         command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        status(&mut command, "apt-get (the browser tests need chromium and chromium-driver)")
+        status(
+            &mut command,
+            "apt-get (the browser tests need chromium and chromium-driver)",
+        )
     };
     apt(&["update", "-q"])?;
     apt(&["install", "-y", "-q", "chromium", "chromium-driver"])
@@ -119,7 +144,10 @@ pub fn browser() -> Result<()> {
 
 fn cargo_install(args: &[&str]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    status(Command::new(cargo).arg("install").args(args), "cargo install")
+    status(
+        Command::new(cargo).arg("install").args(args),
+        "cargo install",
+    )
 }
 
 /// The version of `package` recorded in Cargo.lock.
@@ -128,10 +156,12 @@ fn lock_version(root: &Path, package: &str) -> Result<String> {
         .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == format!("name = \"{package}\"") {
-            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
-                return Ok(version.trim_matches('"').to_owned());
-            }
+        if line.trim() == format!("name = \"{package}\"")
+            && let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+        {
+            return Ok(version.trim_matches('"').to_owned());
         }
     }
     Err(format!("Cargo.lock names no `{package}`"))
