@@ -66,7 +66,8 @@ pub fn format_params(params: &[Param]) -> String {
         .join("\n")
 }
 
-/// Splits a one-per-line list (scopes), dropping blank lines and surrounding whitespace.
+/// Splits a one-per-line list (scopes, callback parameters), dropping blank lines and surrounding
+/// whitespace.
 pub fn parse_list(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)

@@ -21,14 +21,5 @@ pub fn join_scopes(scopes: &[String], separator: ScopeSeparator) -> String {
         .join(separator)
 }
 
-/// Splits text with one scope per line (the wizard's scope editor) into a scope list.
-pub fn scopes_from_lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests;

@@ -164,7 +164,7 @@ fn Scopes() -> impl IntoView {
     let state = WizardState::expect();
     let text = Signal::derive(move || state.authorization(|a| a.scopes.join("\n")));
     let set_scopes = move |(text,): (String,)| {
-        state.update_authorization(|a| a.scopes = engine::scopes::scopes_from_lines(&text));
+        state.update_authorization(|a| a.scopes = crate::lines::parse_list(&text));
     };
     let encoded = move || {
         let joined = state.joined_scope();

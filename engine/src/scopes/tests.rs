@@ -36,11 +36,3 @@ fn skips_blank_entries_and_trims() {
     );
     assert_eq!(join_scopes(&[], ScopeSeparator::Space), "");
 }
-
-#[test]
-fn lines_become_scopes() {
-    assert_eq!(
-        scopes_from_lines("openid\r\n  email \n\n"),
-        scopes(&["openid", "email"])
-    );
-}
