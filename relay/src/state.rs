@@ -179,14 +179,15 @@ impl AppState {
             format!("localhost:{port}"),
             format!("[::1]:{port}"),
         ];
-        if port == 80 {
-            // Browsers leave the default port out of Host.
-            own_hosts.extend([
-                "127.0.0.1".to_owned(),
-                "localhost".to_owned(),
-                "[::1]".to_owned(),
-            ]);
-        }
+        // A loopback name without a port is no DNS-rebinding risk (a rebound page sends its own
+        // name), and it is what browsers send on port 80 and what dev proxies send: trunk 0.21
+        // forwards `Host: 127.0.0.1` with the port only in `X-Forwarded-Host`. Forwarded headers
+        // are never read: anyone can send them.
+        own_hosts.extend([
+            "127.0.0.1".to_owned(),
+            "localhost".to_owned(),
+            "[::1]".to_owned(),
+        ]);
         if let IpAddr::V4(v4) = local_addr.ip()
             && v4.is_loopback()
             && v4 != std::net::Ipv4Addr::LOCALHOST

@@ -2,7 +2,8 @@
 //!
 //! It is strict where real services are strict, so the wizard is tested against the rules and not
 //! against a lenient stub: PKCE S256 is checked, codes are single-use, the `redirect_uri` must match,
-//! refresh tokens rotate (the old one dies), and errors follow RFC 6749 §5.2.
+//! refresh tokens rotate (the old one dies), replaying a rotated refresh token revokes its whole
+//! family (RFC 9700 §4.14.2, as oidc-provider, Auth0 and Okta do), and errors follow RFC 6749 §5.2.
 //!
 //! # Endpoints
 //!
@@ -81,6 +82,9 @@ pub struct ProviderConfig {
     pub exchanged_expires_in: u64,
     /// When true, every refresh issues a new refresh token and kills the old one.
     pub rotate_refresh_tokens: bool,
+    /// When true (with rotation), presenting a refresh token that was already rotated away
+    /// revokes every refresh token of its family: the reuse detection of RFC 9700 §4.14.2.
+    pub revoke_family_on_reuse: bool,
     /// When true, `/authorize` refuses requests without an S256 `code_challenge`.
     pub require_pkce: bool,
     /// Extra parameters appended to a successful callback (e.g. QuickBooks' `realmId`).
@@ -113,6 +117,7 @@ impl Default for ProviderConfig {
             expires_in: 3600,
             exchanged_expires_in: 60 * 24 * 3600,
             rotate_refresh_tokens: true,
+            revoke_family_on_reuse: true,
             require_pkce: true,
             extra_callback_params: Vec::new(),
             deny_with: None,
@@ -320,6 +325,12 @@ impl Provider {
             .find_map(|i| i.refresh_token.clone())
     }
 
+    /// How many refresh-token families were revoked because a rotated refresh token came back.
+    /// A client that keeps its tokens right never makes this non-zero.
+    pub fn revoked_families(&self) -> usize {
+        self.shared.lock().revoked_families.len()
+    }
+
     /// The newest access token issued.
     pub fn newest_access_token(&self) -> Option<String> {
         self.shared
@@ -377,6 +388,8 @@ struct AccessGrant {
 struct RefreshGrant {
     client_id: String,
     scope: String,
+    /// Every refresh token descended from one authorization shares its family.
+    family: u64,
 }
 
 struct Inner {
@@ -384,6 +397,11 @@ struct Inner {
     codes: HashMap<String, CodeGrant>,
     access_tokens: HashMap<String, AccessGrant>,
     refresh_tokens: HashMap<String, RefreshGrant>,
+    /// Rotated-away refresh tokens and the family each belonged to.
+    used_refresh_tokens: HashMap<String, u64>,
+    /// Families revoked because a rotated refresh token was presented again.
+    revoked_families: Vec<u64>,
+    next_family: u64,
     issued: Vec<Issued>,
     requests: Vec<Recorded>,
 }
@@ -395,12 +413,16 @@ impl Inner {
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            used_refresh_tokens: HashMap::new(),
+            revoked_families: Vec::new(),
+            next_family: 0,
             issued: Vec::new(),
             requests: Vec::new(),
         }
     }
 
-    /// Issues an access token (and a refresh token when asked) and remembers both.
+    /// Issues an access token (and a refresh token when asked) and remembers both. A refresh
+    /// token joins `family`, or starts a new one.
     fn issue(
         &mut self,
         grant_type: &str,
@@ -408,7 +430,12 @@ impl Inner {
         scope: &str,
         expires_in: u64,
         with_refresh: bool,
+        family: Option<u64>,
     ) -> Issued {
+        let family = family.unwrap_or_else(|| {
+            self.next_family += 1;
+            self.next_family
+        });
         let access_token = random_token("mock-at");
         self.access_tokens.insert(
             access_token.clone(),
@@ -424,6 +451,7 @@ impl Inner {
                 RefreshGrant {
                     client_id: client_id.to_owned(),
                     scope: scope.to_owned(),
+                    family,
                 },
             );
             token
@@ -916,6 +944,17 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
             let client_id = authenticate(&inner.config, incoming)?;
             let token = first(params, "refresh_token")
                 .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+            if let Some(&family) = inner.used_refresh_tokens.get(token) {
+                if inner.config.revoke_family_on_reuse {
+                    inner
+                        .refresh_tokens
+                        .retain(|_, grant| grant.family != family);
+                    inner.revoked_families.push(family);
+                    return Err(OAuthError::invalid_grant(
+                        "The refresh token was already used: every token of this grant is revoked (reuse detection).",
+                    ));
+                }
+            }
             let grant = inner
                 .refresh_tokens
                 .get(token)
@@ -926,18 +965,27 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
                     )
                 })?;
             let scope = grant.scope.clone();
+            let family = grant.family;
             let rotate = inner.config.rotate_refresh_tokens;
             if rotate {
                 inner.refresh_tokens.remove(token);
+                inner.used_refresh_tokens.insert(token.to_owned(), family);
             }
             let expires_in = inner.config.expires_in;
-            Ok(inner.issue(grant_type, &client_id, &scope, expires_in, rotate))
+            Ok(inner.issue(
+                grant_type,
+                &client_id,
+                &scope,
+                expires_in,
+                rotate,
+                Some(family),
+            ))
         }
         "client_credentials" => {
             let client_id = authenticate(&inner.config, incoming)?;
             let scope = requested_scope(&inner.config, params);
             let expires_in = inner.config.expires_in;
-            Ok(inner.issue(grant_type, &client_id, &scope, expires_in, false))
+            Ok(inner.issue(grant_type, &client_id, &scope, expires_in, false, None))
         }
         "password" => {
             // The password grant's client is public (a first-party app): identified, not authenticated.
@@ -966,7 +1014,7 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
             let scope = requested_scope(config, params);
             let client_id = config.password_client_id.clone();
             let expires_in = config.expires_in;
-            Ok(inner.issue(grant_type, &client_id, &scope, expires_in, true))
+            Ok(inner.issue(grant_type, &client_id, &scope, expires_in, true, None))
         }
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -1036,6 +1084,7 @@ fn redeem_code(
         &grant.scope,
         expires_in,
         with_refresh,
+        None,
     ))
 }
 
@@ -1249,7 +1298,14 @@ fn exchange_grant(inner: &mut Inner, query: &[(String, String)]) -> Result<Issue
     let client_id = config.client_id.clone();
     let expires_in = config.exchanged_expires_in;
     let scope = config.default_scope.clone();
-    Ok(inner.issue("fb_exchange_token", &client_id, &scope, expires_in, false))
+    Ok(inner.issue(
+        "fb_exchange_token",
+        &client_id,
+        &scope,
+        expires_in,
+        false,
+        None,
+    ))
 }
 
 async fn echo(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {

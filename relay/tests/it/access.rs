@@ -49,6 +49,10 @@ async fn local_mode_answers_only_its_own_host_names() {
         "localhost:8787",
         "[::1]:8787",
         "LOCALHOST:8787",
+        // Port-less loopback names: what dev proxies (trunk serve) send.
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
     ] {
         let answer = relay
             .send(
@@ -63,7 +67,7 @@ async fn local_mode_answers_only_its_own_host_names() {
     for host in [
         "evil.example:8787",
         "127.0.0.1:9999",
-        "localhost",
+        "localhost.evil.example",
         "127.0.0.1.nip.io:8787",
         "attacker.test",
     ] {
@@ -87,6 +91,75 @@ async fn local_mode_answers_only_its_own_host_names() {
         .send(Request::get("/healthz").body(Body::empty()).unwrap())
         .await;
     assert_eq!(no_host.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn forwarded_headers_never_turn_a_foreign_host_into_an_accepted_one() {
+    let relay = relay(&["--allowed-origin", "http://127.0.0.1:8080"]);
+    for forwarded in [
+        header::HeaderName::from_static("x-forwarded-host"),
+        header::HeaderName::from_static("forwarded"),
+    ] {
+        let value = if forwarded == "forwarded" {
+            "host=127.0.0.1:8787"
+        } else {
+            "127.0.0.1:8787"
+        };
+        let answer = relay
+            .send(
+                Request::get("/api/config")
+                    .header(header::HOST, "rebound.attacker.example:8787")
+                    .header(forwarded.clone(), value)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        answer.assert_error(StatusCode::FORBIDDEN, "host_refused");
+    }
+}
+
+#[tokio::test]
+async fn trunk_serve_requests_are_accepted() {
+    // What trunk 0.21's proxy sends for a page on http://127.0.0.1:8080.
+    let relay = relay(&["--allowed-origin", "http://127.0.0.1:8080"]);
+    let trunk = |request: Request<Body>| {
+        let (mut parts, body) = request.into_parts();
+        parts
+            .headers
+            .insert(header::HOST, "127.0.0.1".parse().unwrap());
+        parts
+            .headers
+            .insert("x-forwarded-host", "127.0.0.1:8080".parse().unwrap());
+        Request::from_parts(parts, body)
+    };
+    let config = relay
+        .send(trunk(
+            Request::get("/api/config").body(Body::empty()).unwrap(),
+        ))
+        .await;
+    assert_eq!(config.status, StatusCode::OK);
+    let callback = relay
+        .send(trunk(
+            Request::get("/callback?code=x&state=s")
+                .body(Body::empty())
+                .unwrap(),
+        ))
+        .await;
+    assert_eq!(callback.status, StatusCode::OK);
+    let mut register = api_post("/api/pending", &pending_body("s"));
+    register
+        .headers_mut()
+        .insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+    let answer = relay.send(trunk(register)).await;
+    assert!(answer.status.is_success(), "{:?}", answer.status);
+    let mut foreign = api_post("/api/pending", &pending_body("t"));
+    foreign
+        .headers_mut()
+        .insert(header::ORIGIN, "http://127.0.0.1:9090".parse().unwrap());
+    relay
+        .send(trunk(foreign))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "origin_refused");
 }
 
 #[tokio::test]

@@ -441,25 +441,24 @@ async fn basic_credentials_are_form_decoded() {
     assert_eq!(answer.status, 200, "{}", answer.body);
 }
 
+/// A refresh with the confidential client's Basic credentials.
+async fn refresh_basic(provider: &Provider, config: &ProviderConfig, token: String) -> Answer {
+    let auth = basic(&config.client_id, &config.client_secret);
+    post(
+        &provider.token_url(),
+        Some(&auth),
+        form(&[("grant_type", "refresh_token"), ("refresh_token", &token)]),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn refresh_tokens_rotate_and_the_old_one_dies() {
     let provider = start(|_| {}).await;
     let config = provider.config();
     let tokens = redeem(&provider, &code(&provider).await, VERIFIER).await;
     let first = tokens.field("refresh_token");
-    let auth = basic(&config.client_id, &config.client_secret);
-    let refresh = |token: String| {
-        let auth = auth.clone();
-        let url = provider.token_url();
-        async move {
-            post(
-                &url,
-                Some(&auth),
-                form(&[("grant_type", "refresh_token"), ("refresh_token", &token)]),
-            )
-            .await
-        }
-    };
+    let refresh = |token: String| refresh_basic(&provider, &config, token);
 
     let rotated = refresh(first.clone()).await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
@@ -473,10 +472,54 @@ async fn refresh_tokens_rotate_and_the_old_one_dies() {
     let last = provider.requests_to("/token").pop().expect("recorded");
     assert_eq!(last.param("refresh_token"), Some(first.as_str()));
 
+    assert_eq!(provider.revoked_families(), 0);
     let replay = refresh(first).await;
     assert_eq!(replay.status, 400, "the rotated-out token is dead");
     assert_eq!(replay.field("error"), "invalid_grant");
-    assert_eq!(refresh(second).await.status, 200, "the new one works");
+    assert_eq!(provider.revoked_families(), 1, "the replay is detected");
+    let after = refresh(second).await;
+    assert_eq!(
+        (after.status, after.field("error").as_str()),
+        (400, "invalid_grant"),
+        "reuse detection revoked the newest token of the family too"
+    );
+}
+
+#[tokio::test]
+async fn without_reuse_detection_a_replay_leaves_the_family_alive() {
+    let provider = start(|c| c.revoke_family_on_reuse = false).await;
+    let config = provider.config();
+    let tokens = redeem(&provider, &code(&provider).await, VERIFIER).await;
+    let first = tokens.field("refresh_token");
+    let refresh = |token: String| refresh_basic(&provider, &config, token);
+    let second = refresh(first.clone()).await.field("refresh_token");
+    assert_eq!(
+        refresh(first).await.status,
+        400,
+        "the rotated-out token is dead"
+    );
+    assert_eq!(provider.revoked_families(), 0);
+    assert_eq!(refresh(second).await.status, 200, "the new one still works");
+}
+
+#[tokio::test]
+async fn reuse_detection_revokes_only_the_family_of_the_replayed_token() {
+    let provider = start(|_| {}).await;
+    let config = provider.config();
+    let one = redeem(&provider, &code(&provider).await, VERIFIER)
+        .await
+        .field("refresh_token");
+    let other = redeem(&provider, &code(&provider).await, VERIFIER)
+        .await
+        .field("refresh_token");
+    let refresh = |token: String| refresh_basic(&provider, &config, token);
+    assert_eq!(refresh(one.clone()).await.status, 200);
+    assert_eq!(refresh(one).await.status, 400, "replay");
+    assert_eq!(
+        refresh(other).await.status,
+        200,
+        "another authorization's family lives on"
+    );
 }
 
 #[tokio::test]
