@@ -7,6 +7,8 @@
 //! - [`relay`](mod@crate::relay): the relay started in-process, serving the built wizard (`dist/`),
 //!   with a log of the requests it answered.
 //! - [`static_site`]: the built wizard on a plain static server of its own origin (no relay).
+//! - [`trunk`]: the README's development way, `trunk serve` with the workspace's `Trunk.toml`,
+//!   moved to free ports.
 //! - [`browser`]: chromedriver + fantoccini session, closed and killed by a drop guard.
 //! - [`http`]: a plain-HTTP loopback client (no TLS, no redirects followed).
 //! - [`find`], [`action`], [`check`]: page helpers by `data-testid`, layered as *find an element*,
@@ -23,6 +25,7 @@ pub mod http;
 pub mod provider;
 pub mod relay;
 pub mod static_site;
+pub mod trunk;
 pub mod world;
 
 use std::path::PathBuf;

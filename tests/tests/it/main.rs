@@ -91,6 +91,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
             w,
         ))
     }),
+    ("trunk_serve_development_flow", |w| {
+        Box::pin(redirect_capture::trunk_serve_development_flow(w))
+    }),
 ];
 
 /// The shared world: started by the first scenario that runs, closed at the end.

@@ -8,11 +8,16 @@
 //!   then `http://127.0.0.1` (no port, no path), for which the relay picks the port and the wizard
 //!   shows the URI to register.
 //!
+//! - 17: the README's development way: `trunk serve` forwards `/api/` and `/callback` to a relay
+//!   beside it, so the wizard on trunk's origin gets its code through trunk's `/callback` and
+//!   calls the token endpoint through trunk's `/api/proxy`.
+//!
 //! Each starts a relay of its own, so its request log and pending store hold only this scenario's
 //! traffic; besides what the user sees, they show how the code travelled.
 
 use e2e::relay::{RelayOptions, RelayRequest, RelayServer};
 use e2e::static_site::StaticSite;
+use e2e::trunk::TrunkServe;
 use e2e::world::World;
 use e2e::{E2eError, Result, action, check};
 use url::Url;
@@ -181,6 +186,47 @@ pub async fn https_localhost_listener_catches_redirect(w: &World) -> Result<()> 
 /// Starts a relay of its own (so its pending store holds only this scenario's registrations; the
 /// shared relay keeps those of earlier scenarios whose codes were pasted), registers
 /// `redirect_uri` at the mock, and brings a fresh wizard on it to step 2 with that redirect URI.
+/// Scenario 17: `trunk serve` beside a relay, as the README's development steps say.
+pub async fn trunk_serve_development_flow(w: &World) -> Result<()> {
+    let c = w.client();
+    let provider = &w.provider;
+    let trunk_port = free_loopback_port()?;
+    let trunk_origin = format!("http://127.0.0.1:{trunk_port}");
+    let relay = RelayServer::start(
+        w.dist(),
+        &RelayOptions {
+            target_ports: vec![provider.port()],
+            allowed_origins: vec![trunk_origin.clone()],
+        },
+    )
+    .await?;
+    let relay_port = Url::parse(relay.base_url())
+        .ok()
+        .and_then(|u| u.port())
+        .unwrap_or(0);
+    let trunk = TrunkServe::start(trunk_port, relay_port).await?;
+    let callback = format!("{trunk_origin}/callback");
+    provider.configure(|config| config.redirect_uris.push(callback.clone()));
+
+    w.open_wizard_fresh(&trunk.app_url()).await?;
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    // The default redirect URI is trunk's own /callback, which trunk forwards to the relay.
+    check::shows(c, "redirect-uri", &callback).await?;
+    let code = flows::authorize_automatically(w).await?;
+    let log = relay.requests();
+    expect_answered(&log, "GET", "/api/config", 200)?;
+    expect_answered(&log, "GET", "/callback", 200)?;
+
+    action::next_to(c, 3).await?;
+    flows::step_3_pointed_at(w, &provider.token_url()).await?;
+    flows::call_bearer(w).await?;
+    let token_call = flows::last_request(w, "/token")?;
+    flows::expect_param(&token_call, "code", &code)?;
+    flows::expect_param(&token_call, "redirect_uri", &callback)?;
+    expect_answered(&relay.requests(), "POST", "/api/proxy", 200).map(drop)
+}
+
 async fn own_relay_at_step_2(w: &World, redirect_uri: &str) -> Result<RelayServer> {
     let provider = &w.provider;
     let relay = RelayServer::start(
