@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::{StepIndicator, StepNav};
+use crate::components::{Drafts, StepIndicator, StepNav};
 use crate::settings_panel::SettingsPanel;
 use crate::state::WizardState;
 use crate::wizard::Step;
@@ -26,6 +26,7 @@ use crate::wizard::Step;
 #[component]
 pub fn App() -> impl IntoView {
     let state = WizardState::provide();
+    Drafts::provide();
     keep_step_in_hash(state);
     tick_clock(state);
     load_relay_config(state);
@@ -53,6 +54,14 @@ pub fn App() -> impl IntoView {
         </header>
         <Show when=move || settings_open.get()>
             <SettingsPanel />
+        </Show>
+        <Show when=move || state.unsaved.with(|keys| !keys.is_empty())>
+            <p class="status error" role="alert" data-testid="save-problem">
+                "This browser's storage for this site is full, so your latest changes are not saved: "
+                "they are lost when the page reloads (what was saved before is kept). "
+                "Free some space — Settings → Forget everything, or clear this site's data in the browser — "
+                "or export the configuration (Settings → Export) to keep it."
+            </p>
         </Show>
         <StepIndicator />
         <main id="main" tabindex="-1">

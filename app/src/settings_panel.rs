@@ -83,12 +83,7 @@ pub fn SettingsPanel() -> impl IntoView {
             };
             input.set_value("");
             match result {
-                Ok(file) => {
-                    state.import(file);
-                    status.set(Some(Status::ok(
-                        "Imported. Check the settings in each step.",
-                    )));
-                }
+                Ok(file) => status.set(Some(imported(state, file))),
                 Err(error) => status.set(Some(Status::error(error))),
             }
         });
@@ -161,4 +156,35 @@ pub fn SettingsPanel() -> impl IntoView {
             <StatusLine status=status testid="settings-status" />
         </section>
     }
+}
+
+/// Imports `file` and says what the user must still check: a preset this version does not have
+/// (imported as custom settings), and the fields the settings still need.
+fn imported(state: WizardState, file: ConfigFile) -> Status {
+    let unknown_preset = file
+        .preset_id
+        .clone()
+        .filter(|id| presets::by_id(id).is_none());
+    let problems: Vec<String> = file
+        .settings_problems()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    state.import(file);
+    let mut text = String::from("Imported.");
+    if let Some(id) = unknown_preset {
+        text.push_str(&format!(
+            " The file names the preset `{id}`, which this version of the wizard does not have: \
+             its settings were imported as custom settings."
+        ));
+    }
+    if problems.is_empty() {
+        text.push_str(" Check the settings in each step.");
+        return Status::ok(text);
+    }
+    text.push_str(&format!(
+        " These fields still need attention: {}.",
+        problems.join("; ")
+    ));
+    Status::info(text)
 }

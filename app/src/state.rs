@@ -229,6 +229,9 @@ pub struct WizardState {
     pub relay_config: RwSignal<Option<RelayConfig>>,
     /// The clock, ticking every second (ms since the epoch).
     pub now: RwSignal<f64>,
+    /// Storage keys whose last write the browser refused (storage full): what the user sees
+    /// there is not saved. Empty when everything is saved.
+    pub unsaved: RwSignal<std::collections::BTreeSet<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -393,6 +396,7 @@ impl WizardState {
             reveal: RwSignal::new(false),
             relay_config: RwSignal::new(None),
             now: RwSignal::new(crate::browser::now_ms()),
+            unsaved: RwSignal::new(Default::default()),
         };
         if let Some(id) = prefs.and_then(|p| p.service) {
             state.load_service(&id);
@@ -707,6 +711,21 @@ impl WizardState {
         self.step.set(Step::Service);
     }
 
+    /// Notes whether the write of `key` went through.
+    fn saved(self, key: &str, result: Result<(), storage::Refused>) {
+        let refused = result.is_err();
+        // Untracked: the effects that save must not re-run when this set changes.
+        if refused != self.unsaved.with_untracked(|keys| keys.contains(key)) {
+            self.unsaved.update(|keys| {
+                if refused {
+                    keys.insert(key.to_owned());
+                } else {
+                    keys.remove(key);
+                }
+            });
+        }
+    }
+
     /// Saves to storage whenever something worth keeping changes.
     fn persist(self) {
         Effect::new(move |_| {
@@ -726,7 +745,7 @@ impl WizardState {
             if is_default {
                 storage::remove(Area::Local, PREFS_KEY);
             } else {
-                storage::set_json(Area::Local, PREFS_KEY, &prefs);
+                self.saved(PREFS_KEY, storage::set_json(Area::Local, PREFS_KEY, &prefs));
             }
         });
         Effect::new(move |_| {
@@ -739,7 +758,8 @@ impl WizardState {
                 client_id: self.client_id.get(),
                 redirect_uri: self.redirect_uri.get(),
             };
-            storage::set_json(Area::Local, &service_key(&id), &saved);
+            let key = service_key(&id);
+            self.saved(&key, storage::set_json(Area::Local, &key, &saved));
         });
         Effect::new(move |_| {
             let Some(id) = self.service_id.get() else {
@@ -769,7 +789,7 @@ impl WizardState {
             if saved == SavedSecrets::default() {
                 storage::remove(keep, &key);
             } else {
-                storage::set_json(keep, &key, &saved);
+                self.saved(&key, storage::set_json(keep, &key, &saved));
             }
         });
     }

@@ -1,8 +1,10 @@
 //! Browser storage: every key the wizard writes starts with [`PREFIX`], so "forget everything" can
 //! remove exactly ours and nothing else on the origin.
 //!
-//! Storage can be missing (private modes, sandboxed frames) or full; the wizard then keeps working
-//! in memory, so failures here are swallowed on purpose rather than shown on every keystroke.
+//! Storage can be missing (private modes, sandboxed frames): the wizard then keeps working in
+//! memory without a word. Storage that refuses a write (full: another tool on the origin filled
+//! it) is reported by [`set`], so the wizard can say that a change is not saved; the browser
+//! keeps the value that was stored before.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -33,12 +35,17 @@ pub fn get(area: Area, key: &str) -> Option<String> {
     storage(area)?.get_item(key).ok().flatten()
 }
 
-/// Stores `value` under `key`.
-pub fn set(area: Area, key: &str, value: &str) {
-    if let Some(storage) = storage(area) {
-        let _ = storage.set_item(key, value);
+/// Stores `value` under `key`; `Err` when the browser refused the write (storage full).
+pub fn set(area: Area, key: &str, value: &str) -> Result<(), Refused> {
+    match storage(area) {
+        Some(storage) => storage.set_item(key, value).map_err(|_| Refused),
+        None => Ok(()),
     }
 }
+
+/// The browser refused to store a value: its storage for this site is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused;
 
 /// Removes `key`.
 pub fn remove(area: Area, key: &str) {
@@ -53,9 +60,11 @@ pub fn get_json<T: DeserializeOwned>(area: Area, key: &str) -> Option<T> {
 }
 
 /// Stores `value` as JSON under `key`.
-pub fn set_json<T: Serialize>(area: Area, key: &str, value: &T) {
-    if let Ok(text) = serde_json::to_string(value) {
-        set(area, key, &text);
+pub fn set_json<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), Refused> {
+    match serde_json::to_string(value) {
+        Ok(text) => set(area, key, &text),
+        // Only strings, numbers and maps with string keys: this does not happen.
+        Err(_) => Ok(()),
     }
 }
 

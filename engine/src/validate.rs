@@ -111,9 +111,14 @@ pub enum Problem {
     /// A variable or callback parameter name with characters templates do not allow.
     #[error("not a valid variable name (letters, digits, `_`, `-` and `.` only)")]
     VariableName,
-    /// A variable or callback parameter named like a standard variable or another one.
+    /// A variable or callback parameter named like another one.
     #[error("the name is already used by another variable")]
     DuplicateVariable,
+    /// A variable or callback parameter named like one of the wizard's own variables.
+    #[error(
+        "`{0}` is one of the wizard's own variables ({{client_id}}, {{code}}, {{redirect_uri}} …); choose another name"
+    )]
+    ReservedVariable(String),
     /// The same name twice in a JSON body.
     #[error("appears twice, but a JSON body can hold each name only once")]
     DuplicateJsonKey,
@@ -203,7 +208,7 @@ impl ServiceSettings {
     }
 
     fn validate_variables(&self, errors: &mut Vec<SettingsError>) {
-        let mut seen: Vec<&str> = STANDARD_VARIABLES.to_vec();
+        let mut seen: Vec<&str> = Vec::new();
         let callback = self
             .authorization
             .iter()
@@ -218,6 +223,11 @@ impl ServiceSettings {
         for (name, field) in named {
             if !template::is_variable_name(name) {
                 errors.push(SettingsError::new(field, Problem::VariableName));
+            } else if STANDARD_VARIABLES.contains(&name.as_str()) {
+                errors.push(SettingsError::new(
+                    field,
+                    Problem::ReservedVariable(name.clone()),
+                ));
             } else if seen.contains(&name.as_str()) {
                 errors.push(SettingsError::new(field, Problem::DuplicateVariable));
             } else {

@@ -7,11 +7,14 @@
 //! { "format-version": 1, "preset-id": "google-cloud", "settings": { … }, "values": { "client_id": "…" } }
 //! ```
 //!
-//! Reading is strict: an unknown key, a newer format version, settings that do not validate or a
-//! value for a variable the settings do not use is refused with a message that says which.
+//! Reading is strict about the format: an unknown key, a wrong type, a newer format version or a
+//! value for a variable the settings do not use is refused with a message that says which key,
+//! in words rather than the parser's. Settings that are valid JSON but incomplete or wrong
+//! (an empty token URL, a template naming an unknown variable) are read, because the wizard
+//! exports whatever the user has typed so far; [`ConfigFile::settings_problems`] lists them so
+//! the importer can show them at their fields.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use engine::{SECRET_VARIABLES, ServiceSettings, Vars};
 use serde::{Deserialize, Serialize};
@@ -63,7 +66,8 @@ pub enum ConfigError {
         "this is not an OAuth Token Wizard configuration: {message} (line {line}, column {column})"
     )]
     Json {
-        /// serde_json's description, e.g. "unknown field `foo`, expected one of …".
+        /// What is wrong, in words, naming the key (e.g. "`settings.token.url` must be text in
+        /// quotes, not the number 2").
         message: String,
         /// 1-based line of the problem.
         line: usize,
@@ -81,9 +85,6 @@ pub enum ConfigError {
     /// A `preset-id` that cannot be an id.
     #[error("`preset-id` \"{0}\" is not a preset id (lowercase letters, digits and `-`)")]
     PresetId(String),
-    /// The settings do not validate.
-    #[error("the settings have problems: {}", JoinDisplay(.0))]
-    Settings(Vec<engine::SettingsError>),
     /// A value that cannot be imported.
     #[error("`values.{name}`: {reason}")]
     Value {
@@ -92,20 +93,6 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
-}
-
-struct JoinDisplay<'a, T>(&'a [T]);
-
-impl<T: fmt::Display> fmt::Display for JoinDisplay<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, item) in self.0.iter().enumerate() {
-            if index > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{item}")?;
-        }
-        Ok(())
-    }
 }
 
 impl ConfigFile {
@@ -169,11 +156,18 @@ impl ConfigFile {
         if text.len() > MAX_FILE_BYTES {
             return Err(ConfigError::TooLarge { size: text.len() });
         }
-        let file: Self = serde_json::from_str(text).map_err(|error| ConfigError::Json {
-            message: strip_position(&error.to_string()),
-            line: error.line(),
-            column: error.column(),
-        })?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let file: Self = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                json_error(&path, error.inner())
+            })
+            .and_then(|file| {
+                deserializer
+                    .end()
+                    .map_err(|error| json_error(".", &error))?;
+                Ok(file)
+            })?;
         if file.format_version != CONFIG_FORMAT_VERSION {
             return Err(ConfigError::UnsupportedVersion {
                 found: file.format_version,
@@ -184,9 +178,14 @@ impl ConfigFile {
         {
             return Err(ConfigError::PresetId(id.clone()));
         }
-        file.settings.validate().map_err(ConfigError::Settings)?;
         file.check_values()?;
         Ok(file)
+    }
+
+    /// What the settings still need (empty or invalid fields), each naming its field; empty
+    /// when the settings are complete.
+    pub fn settings_problems(&self) -> Vec<engine::SettingsError> {
+        self.settings.validate().err().unwrap_or_default()
     }
 
     fn check_values(&self) -> Result<(), ConfigError> {
@@ -211,6 +210,95 @@ impl ConfigFile {
             }
         }
         Ok(())
+    }
+}
+
+/// A JSON error of the key at `path` (`.` for the whole file), in words.
+fn json_error(path: &str, error: &serde_json::Error) -> ConfigError {
+    let raw = strip_position(&error.to_string());
+    let at = if path == "." {
+        String::new()
+    } else {
+        format!("`{path}` ")
+    };
+    let message = match error.classify() {
+        serde_json::error::Category::Eof => {
+            "the file ends too early: it is cut off, or a bracket or quote is not closed".to_owned()
+        }
+        serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+            format!("the file is not valid JSON ({raw})")
+        }
+        serde_json::error::Category::Data => data_error_in_words(&at, &raw),
+    };
+    ConfigError::Json {
+        message,
+        line: error.line(),
+        column: error.column(),
+    }
+}
+
+/// serde's data errors ("invalid type: integer `2`, expected a string", "missing field `x`")
+/// rewritten for a person; anything else keeps serde's words after the key.
+fn data_error_in_words(at: &str, raw: &str) -> String {
+    if let Some(rest) = raw.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return format!(
+            "{at}must be {}, not {}",
+            kind_in_words(expected),
+            kind_in_words(found)
+        );
+    }
+    if let Some(field) = raw.strip_prefix("missing field ") {
+        let within = if at.is_empty() {
+            "the file ".to_owned()
+        } else {
+            at.to_owned()
+        };
+        return format!("{within}lacks the key {field}");
+    }
+    if let Some(rest) = raw.strip_prefix("unknown field ") {
+        let (field, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let known = if expected.is_empty() {
+            String::new()
+        } else {
+            format!(" (it knows {expected})")
+        };
+        let within = at
+            .trim_end()
+            .rsplit_once('.')
+            .map_or_else(|| "the file".to_owned(), |(parent, _)| format!("{parent}`"));
+        return format!("{within} has a key {field} this format does not know{known}");
+    }
+    if let Some(rest) = raw.strip_prefix("unknown variant ") {
+        let (value, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        return format!("{at}is {value}, which is not one of {expected}");
+    }
+    format!("{at}{raw}")
+}
+
+/// serde's names of JSON kinds, as a person says them.
+fn kind_in_words(kind: &str) -> String {
+    let kind = kind.trim();
+    let value = |prefix: &str| kind.strip_prefix(prefix).map(|v| v.trim_matches('`'));
+    if let Some(number) = value("integer ").or_else(|| value("floating point ")) {
+        return format!("the number {number}");
+    }
+    if let Some(text) = value("string ") {
+        return format!("the text \"{text}\"");
+    }
+    if let Some(flag) = value("boolean ") {
+        return format!("{flag} (true/false)");
+    }
+    match kind {
+        "a string" | "string" => "text in quotes".to_owned(),
+        "map" | "a map" | "struct ConfigFile" => "an object { … }".to_owned(),
+        "sequence" | "a sequence" => "a list [ … ]".to_owned(),
+        "null" | "unit value" => "null".to_owned(),
+        "u32" | "u64" | "a u32" | "u8" | "u16" => "a whole number".to_owned(),
+        "a boolean" => "true or false".to_owned(),
+        other if other.starts_with("struct ") => "an object { … }".to_owned(),
+        other => other.to_owned(),
     }
 }
 

@@ -120,6 +120,15 @@ impl World {
         check::at_step(client, 1).await
     }
 
+    /// Runs a Chrome DevTools Protocol command in the current page (downloads, emulation).
+    pub async fn cdp(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        self.browser.cdp(cmd, params).await
+    }
+
     /// Switches back to the wizard's window.
     pub async fn back_to_wizard(&self) -> Result<()> {
         action::switch_to(self.client(), &self.main_window).await

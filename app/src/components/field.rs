@@ -113,8 +113,44 @@ fn help_line(
     }
 }
 
+/// Text typed into a [`TextArea`] that is not applied yet (it has an error), by the area's id,
+/// with the `reload` counter it was typed at. An area that is shown again (another tab, another
+/// step) comes back with that text and its error instead of the last applied text; a reload
+/// from outside (preset, import, reset) drops it.
+#[derive(Clone, Copy)]
+pub struct Drafts(RwSignal<std::collections::HashMap<String, (u64, String)>>);
+
+impl Drafts {
+    /// Provides the drafts of the whole app; call once, at the top.
+    pub fn provide() {
+        provide_context(Drafts(RwSignal::new(Default::default())));
+    }
+
+    fn get(self, id: &str, revision: u64) -> Option<String> {
+        self.0.with_untracked(|drafts| {
+            drafts
+                .get(id)
+                .filter(|(at, _)| *at == revision)
+                .map(|(_, text)| text.clone())
+        })
+    }
+
+    fn keep(self, id: &str, revision: u64, text: String) {
+        self.0.update_untracked(|drafts| {
+            drafts.insert(id.to_owned(), (revision, text));
+        });
+    }
+
+    fn drop(self, id: &str) {
+        self.0.update_untracked(|drafts| {
+            drafts.remove(id);
+        });
+    }
+}
+
 /// A labelled multi-line text area. Its text is reloaded only when `reload` changes, so what the
-/// user types (blank lines, half-written entries) is never rewritten under the cursor.
+/// user types (blank lines, half-written entries) is never rewritten under the cursor; text that
+/// is not applied yet survives the area being hidden and shown again ([`Drafts`]).
 #[component]
 pub fn TextArea(
     /// The visible label.
@@ -153,6 +189,25 @@ pub fn TextArea(
             (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
+    let drafts = use_context::<Drafts>();
+    let draft = drafts.and_then(|d| d.get(&testid, reload.get_untracked()));
+    if let Some(draft) = &draft {
+        // Shows the error again, and applies nothing (the draft did not parse).
+        on_input.run((draft.clone(),));
+    }
+    let draft = StoredValue::new(draft);
+    let id = testid.clone();
+    let typed = move |ev| {
+        let typed = event_target_value(&ev);
+        on_input.run((typed.clone(),));
+        if let Some(drafts) = drafts {
+            if error.get_untracked().is_some() {
+                drafts.keep(&id, reload.get_untracked(), typed);
+            } else {
+                drafts.drop(&id);
+            }
+        }
+    };
     view! {
         <div class="field">
             <label for=testid.clone()>{label}</label>
@@ -166,9 +221,13 @@ pub fn TextArea(
                 aria-describedby=described
                 prop:value=move || {
                     reload.track();
-                    text.get_untracked()
+                    // The draft only until the first reload from outside.
+                    draft
+                        .try_update_value(Option::take)
+                        .flatten()
+                        .unwrap_or_else(|| text.get_untracked())
                 }
-                on:input=move |ev| on_input.run((event_target_value(&ev),))
+                on:input=typed
             ></textarea>
             {help}
             {move || error.get().map(|text| view! { <p class="field-error" id=error_id.clone()>{text}</p> })}

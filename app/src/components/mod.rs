@@ -8,6 +8,6 @@ mod step_nav;
 pub use countdown::Countdown;
 pub use error_box::ErrorBox;
 pub use field::{
-    CheckboxField, CopyButton, SecretField, SelectField, StatusLine, TextArea, TextField,
+    CheckboxField, CopyButton, Drafts, SecretField, SelectField, StatusLine, TextArea, TextField,
 };
 pub use step_nav::{StepIndicator, StepNav};

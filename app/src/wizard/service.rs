@@ -392,30 +392,43 @@ fn VariableDefinitions() -> impl IntoView {
     });
     let on_input = move |(text,): (String,)| match parse_params(&text) {
         Ok(params) => {
-            error.set(None);
-            state.settings.update(|s| {
-                let old = std::mem::take(&mut s.variables);
-                s.variables = params
-                    .into_iter()
-                    .map(|param| {
-                        // Keep the label and help a preset gave the variable.
-                        let known = old.iter().find(|spec| spec.name == param.name);
-                        VariableSpec {
-                            label: known
-                                .map_or_else(|| param.name.clone(), |spec| spec.label.clone()),
-                            help: known.map(|spec| spec.help.clone()).unwrap_or_default(),
-                            name: param.name,
-                            default: param.value,
-                        }
-                    })
-                    .collect();
-            });
+            let mut candidate = state.settings.get_untracked();
+            let old = std::mem::take(&mut candidate.variables);
+            candidate.variables = params
+                .into_iter()
+                .map(|param| {
+                    // Keep the label and help a preset gave the variable.
+                    let known = old.iter().find(|spec| spec.name == param.name);
+                    VariableSpec {
+                        label: known.map_or_else(|| param.name.clone(), |spec| spec.label.clone()),
+                        help: known.map(|spec| spec.help.clone()).unwrap_or_default(),
+                        name: param.name,
+                        default: param.value,
+                    }
+                })
+                .collect();
+            // A name the settings could not use (`a b`, `{x}`, `client_id`) is refused here,
+            // where it is typed, so that nothing the wizard exports is refused on import.
+            let problems: Vec<String> = candidate
+                .validate()
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| matches!(e.field, engine::Field::Variable(_)))
+                .map(|e| e.to_string())
+                .collect();
+            if problems.is_empty() {
+                error.set(None);
+                state.settings.set(candidate);
+            } else {
+                error.set(Some(format!("Not applied yet: {}.", problems.join("; "))));
+            }
         }
         Err(problem) => error.set(Some(format!("Not applied yet: {problem}."))),
     };
     view! {
         <details class="subsection plain">
-            <summary>"Define your own variables"</summary>
+            <summary data-testid="variable-definitions-toggle">"Define your own variables"</summary>
             <TextArea
                 label="Variables, one name=default value per line"
                 testid="variable-definitions"

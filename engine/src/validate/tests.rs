@@ -200,7 +200,7 @@ fn names_are_checked() {
         "Token query parameter ``: the name is empty",
         "Refresh grant type: the grant type is empty",
         "Variable `bad name`: not a valid variable name (letters, digits, `_`, `-` and `.` only)",
-        "Variable `code`: the name is already used by another variable",
+        "Variable `code`: `code` is one of the wizard's own variables ({client_id}, {code}, {redirect_uri} …); choose another name",
         "Variable `tenant`: the name is already used by another variable",
     ] {
         assert!(
@@ -277,5 +277,46 @@ fn field_labels() {
     assert_eq!(
         Field::Variable("tenant".into()).to_string(),
         "Variable `tenant`"
+    );
+}
+
+#[test]
+fn variable_names_must_be_valid_unreserved_and_unique() {
+    let spec = |name: &str| VariableSpec {
+        name: name.into(),
+        label: name.into(),
+        help: String::new(),
+        default: String::new(),
+    };
+    let mut s = settings();
+    s.variables = ["a b", "{nope}", "client_id", "code", "tenant", "tenant"]
+        .into_iter()
+        .map(spec)
+        .collect();
+    let problems: Vec<(Field, Problem)> = s
+        .validate()
+        .unwrap_err()
+        .into_iter()
+        .filter(|e| matches!(e.field, Field::Variable(_)))
+        .map(|e| (e.field, e.problem))
+        .collect();
+    let v = |name: &str| Field::Variable(name.into());
+    assert_eq!(
+        problems,
+        [
+            (v("a b"), Problem::VariableName),
+            (v("{nope}"), Problem::VariableName),
+            (
+                v("client_id"),
+                Problem::ReservedVariable("client_id".into())
+            ),
+            (v("code"), Problem::ReservedVariable("code".into())),
+            (v("tenant"), Problem::DuplicateVariable),
+        ]
+    );
+    assert!(
+        Problem::ReservedVariable("code".into())
+            .to_string()
+            .starts_with("`code` is one of the wizard's own variables ({client_id}"),
     );
 }

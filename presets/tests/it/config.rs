@@ -107,9 +107,40 @@ fn unknown_key_is_refused_with_its_name() {
     let error = ConfigFile::from_json(&json).unwrap_err();
     assert!(matches!(error, ConfigError::Json { .. }), "{error:?}");
     assert!(
-        error.to_string().contains("unknown field `extra`"),
+        error
+            .to_string()
+            .contains("the file has a key `extra` this format does not know"),
         "{error}"
     );
+}
+
+#[test]
+fn json_errors_are_in_words_and_name_the_key() {
+    let wrong_type = edited_json(|value| {
+        value["settings"]["token"]["url"] = serde_json::json!(2);
+    });
+    let message = ConfigFile::from_json(&wrong_type).unwrap_err().to_string();
+    assert!(
+        message.contains("`settings.token.url` must be text in quotes, not the number 2"),
+        "{message}"
+    );
+    let cut = &quickbooks_config(false).to_json()[..40];
+    let message = ConfigFile::from_json(cut).unwrap_err().to_string();
+    assert!(message.contains("the file ends too early"), "{message}");
+    assert!(!message.contains("EOF"), "{message}");
+    let nested_unknown = edited_json(|value| {
+        value["settings"]["token"]["verb"] = serde_json::json!("POST");
+    });
+    let message = ConfigFile::from_json(&nested_unknown)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("`settings.token` has a key `verb` this format does not know"),
+        "{message}"
+    );
+    let trailing = format!("{} x", quickbooks_config(false).to_json());
+    let message = ConfigFile::from_json(&trailing).unwrap_err().to_string();
+    assert!(message.contains("not valid JSON"), "{message}");
 }
 
 #[test]
@@ -155,15 +186,40 @@ fn missing_format_version_is_refused() {
 }
 
 #[test]
-fn invalid_settings_are_refused_naming_the_field() {
+fn incomplete_settings_are_read_and_their_problems_named() {
     let json = edited_json(|value| {
         value["settings"]["token"]["url"] = serde_json::json!("ftp://example.com/{nope}");
     });
-    let error = ConfigFile::from_json(&json).unwrap_err();
-    assert!(matches!(error, ConfigError::Settings(_)), "{error:?}");
-    let message = error.to_string();
+    let file = ConfigFile::from_json(&json).expect("read, for the user to fix");
+    let problems: Vec<String> = file
+        .settings_problems()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let message = problems.join("; ");
     assert!(message.contains("Token URL"), "{message}");
     assert!(message.contains("{nope}"), "{message}");
+}
+
+#[test]
+fn whatever_the_wizard_exports_before_step_3_is_filled_it_imports() {
+    // Custom settings as "Customize OAuth settings" starts them: every URL still empty.
+    let mut settings = presets::by_id("google-cloud").unwrap().settings.clone();
+    settings.token.url = String::new();
+    if let Some(auth) = settings.authorization.as_mut() {
+        auth.url = String::new();
+    }
+    let vars: Vars = [
+        ("client_id", "id"),
+        ("redirect_uri", "http://127.0.0.1:8787/callback"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect();
+    let exported = ConfigFile::new(None, settings, &vars, false);
+    let imported = ConfigFile::from_json(&exported.to_json()).expect("imports");
+    assert_eq!(imported, exported);
+    assert!(!imported.settings_problems().is_empty());
 }
 
 #[test]

@@ -9,6 +9,7 @@
 mod authorization;
 mod errors;
 mod flows;
+mod input_kept;
 mod persistence;
 mod preset_flow;
 mod redirect_capture;
@@ -93,6 +94,15 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("trunk_serve_development_flow", |w| {
         Box::pin(redirect_capture::trunk_serve_development_flow(w))
+    }),
+    ("unparsed_editor_text_survives_tab_and_step_switches", |w| {
+        Box::pin(input_kept::unparsed_editor_text_survives_tab_and_step_switches(w))
+    }),
+    ("full_storage_is_said_and_saved_values_kept", |w| {
+        Box::pin(input_kept::full_storage_is_said_and_saved_values_kept(w))
+    }),
+    ("what_the_wizard_exports_it_imports", |w| {
+        Box::pin(input_kept::what_the_wizard_exports_it_imports(w))
     }),
 ];
 

@@ -1,0 +1,176 @@
+//! Nothing the user typed is lost: editor text that does not parse yet survives switching tabs
+//! and steps; a full browser storage is said, and what was saved before stays; whatever the
+//! wizard exports, it imports again; names the settings cannot use are refused where typed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use e2e::world::World;
+use e2e::{CmdContext, E2eError, Result, action, check, find};
+use serde_json::json;
+
+use crate::flows;
+
+/// What an editor says about text it has not applied.
+const NOT_APPLIED: &str = "Not applied yet: line 2: write it as name=value.";
+
+/// A step 3 editor with a line that does not parse keeps the text as typed (good lines
+/// included) when the user switches tab or step, and still says what is wrong.
+pub async fn unparsed_editor_text_survives_tab_and_step_switches(w: &World) -> Result<()> {
+    let c = w.client();
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    action::click(c, "skip-to-tokens").await?;
+    check::at_step(c, 3).await?;
+    let typed = "audience=api\nthis line has no equals sign\nresource=x";
+    action::fill(c, "bearer-headers", typed).await?;
+    check::described_as(c, "bearer-headers", NOT_APPLIED).await?;
+
+    action::click(c, "tab-refresh").await?;
+    check::visible(c, "refresh-headers").await?;
+    action::click(c, "tab-bearer").await?;
+    check::shows(c, "bearer-headers", typed).await?;
+    check::described_as(c, "bearer-headers", NOT_APPLIED).await?;
+
+    action::go_to_step(c, 2).await?;
+    action::go_to_step(c, 3).await?;
+    check::shows(c, "bearer-headers", typed).await?;
+    check::described_as(c, "bearer-headers", NOT_APPLIED).await?;
+
+    // Fixed, it applies: shown again, the editor reads the settings, which hold it.
+    let fixed = "audience=api\nresource=x";
+    action::fill(c, "bearer-headers", fixed).await?;
+    action::click(c, "tab-refresh").await?;
+    action::click(c, "tab-bearer").await?;
+    check::shows(c, "bearer-headers", fixed).await?;
+    let invalid = find::by_testid(c, "bearer-headers")
+        .await?
+        .attr("aria-invalid")
+        .await
+        .doing(|| "reading aria-invalid".to_owned())?;
+    check::expect(invalid.is_none(), || {
+        "the fixed editor is still marked invalid".to_owned()
+    })
+}
+
+/// When the browser's storage is full, the wizard says the change is not saved, and the value
+/// saved before survives a reload; with room again, saving resumes and the message goes.
+pub async fn full_storage_is_said_and_saved_values_kept(w: &World) -> Result<()> {
+    let c = w.client();
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    let saved_id = w.provider.config().client_id;
+    check::hidden(c, "save-problem").await?;
+    // Another tool on this origin fills the storage to the last byte.
+    let filled = c
+        .execute(
+            "let n = 0;
+             for (const size of [1 << 20, 1 << 16, 1 << 10, 32, 1]) {
+               const chunk = 'x'.repeat(size);
+               try { for (;;) { localStorage.setItem('filler-' + n, chunk); n++; } } catch (e) {}
+             }
+             return n;",
+            Vec::new(),
+        )
+        .await
+        .doing(|| "filling localStorage".to_owned())?;
+    check::expect(filled.as_u64().unwrap_or(0) > 0, || {
+        "could not fill localStorage".to_owned()
+    })?;
+    // One edit (a paste), so no shorter value in between gets saved.
+    action::paste(
+        c,
+        "client-id",
+        "a-much-longer-client-id-that-cannot-be-saved",
+    )
+    .await?;
+    check::visible(c, "save-problem").await?;
+    check::shows_containing(c, "save-problem", "not saved").await?;
+
+    c.refresh().await.doing(|| "reloading".to_owned())?;
+    check::at_step(c, 2).await?;
+    check::shows(c, "client-id", &saved_id).await?;
+
+    c.execute(
+        "Object.keys(localStorage).filter(k => k.startsWith('filler-')).forEach(k => localStorage.removeItem(k)); return null;",
+        Vec::new(),
+    )
+    .await
+    .doing(|| "freeing localStorage".to_owned())?;
+    action::fill(c, "client-id", "saved-again").await?;
+    check::hidden(c, "save-problem").await?;
+    c.refresh().await.doing(|| "reloading".to_owned())?;
+    check::at_step(c, 2).await?;
+    check::shows(c, "client-id", "saved-again").await
+}
+
+/// A configuration exported before step 3 is filled (custom settings, empty URLs) imports
+/// again, saying which fields still need attention; variable names the settings cannot use are
+/// refused where they are typed.
+pub async fn what_the_wizard_exports_it_imports(w: &World) -> Result<()> {
+    let c = w.client();
+    action::choose_custom_service(c).await?;
+    action::click(c, "variable-definitions-toggle").await?;
+    for (line, says) in [
+        ("a b=1", "not a valid variable name"),
+        ("{nope}=1", "not a valid variable name"),
+        (
+            "client_id=x",
+            "`client_id` is one of the wizard's own variables",
+        ),
+        ("code=x", "`code` is one of the wizard's own variables"),
+    ] {
+        action::fill(c, "variable-definitions", line).await?;
+        check::described_as(c, "variable-definitions", says).await?;
+    }
+    action::fill(c, "variable-definitions", "tenant=common").await?;
+    check::visible(c, "variable-tenant").await?;
+
+    let downloads = download_dir()?;
+    w.cdp(
+        "Browser.setDownloadBehavior",
+        json!({ "behavior": "allow", "downloadPath": downloads.to_string_lossy() }),
+    )
+    .await?;
+    action::click(c, "settings-toggle").await?;
+    action::click(c, "export-config").await?;
+    check::shows_containing(c, "settings-status", "Exported").await?;
+    let file = downloads.join("oauth-custom.json");
+    wait_for_file(&file).await?;
+
+    action::click(c, "forget-everything").await?;
+    check::at_step(c, 1).await?;
+    let input = find::by_testid(c, "import-config").await?;
+    input
+        .send_keys(&file.to_string_lossy())
+        .await
+        .doing(|| "choosing the exported file".to_owned())?;
+    let said = check::shows_containing(c, "settings-status", "Imported.").await?;
+    check::expect(said.contains("still need attention"), || {
+        format!("the import should name what the settings still need, but said: {said}")
+    })?;
+    check::visible(c, "variable-tenant").await
+}
+
+fn download_dir() -> Result<PathBuf> {
+    let dir = e2e::workspace_root().join("target/e2e-downloads");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|source| E2eError::Io {
+        doing: format!("creating {}", dir.display()),
+        source,
+    })?;
+    Ok(dir)
+}
+
+async fn wait_for_file(path: &std::path::Path) -> Result<()> {
+    for _ in 0..100 {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(E2eError::Expectation(format!(
+        "the export did not arrive at {} within 10 s",
+        path.display()
+    )))
+}
