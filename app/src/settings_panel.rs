@@ -103,6 +103,12 @@ pub fn SettingsPanel() -> impl IntoView {
                         on_input=set_relay_url
                         placeholder="This site (default)"
                         help="Leave empty to use this site's own relay. Another relay must allow calls from this page."
+                        error=Signal::derive(move || {
+                            prefs
+                                .relay_url
+                                .with(|url| engine::input::relay_url_problem(url))
+                                .map(|problem| format!("The relay URL {problem}."))
+                        })
                     />
                     <CheckboxField
                         label="No relay: call token endpoints directly from the browser"

@@ -351,6 +351,24 @@ pub fn needs_client_id(settings: &ServiceSettings) -> bool {
         || settings.refresh.as_ref().is_some_and(endpoint_uses)
 }
 
+/// The first problem of the authorization URL, its parameters or callback parameters (what
+/// step 1 and the Next rule show), when the client flow is on.
+pub fn authorization_problem(settings: &ServiceSettings) -> Option<String> {
+    settings.authorization.as_ref()?;
+    let errors = settings.validate().err()?;
+    errors
+        .into_iter()
+        .find(|e| {
+            matches!(
+                e.field,
+                engine::Field::AuthorizationUrl
+                    | engine::Field::AuthorizationParam(_)
+                    | engine::Field::CallbackParam(_)
+            )
+        })
+        .map(|e| e.to_string())
+}
+
 impl WizardState {
     /// Creates the state from what the browser stored, and provides it as context.
     pub fn provide() -> Self {
@@ -533,6 +551,20 @@ impl WizardState {
             missing_client_id: (needs_client_id && self.client_id.with(|id| id.trim().is_empty()))
                 .then(|| settings.client_id_label.clone()),
             has_code: self.secrets.code.with(|code| !code.trim().is_empty()),
+            authorization_url_problem: authorization_problem(&settings),
+            client_id_problem: self
+                .client_id
+                .with(|id| engine::input::single_line_problem(id)),
+            redirect_uri_problem: self
+                .redirect_uri
+                .with(|uri| engine::input::redirect_uri_problem(uri)),
+            relay_url_problem: (!self.prefs.no_relay.get())
+                .then(|| {
+                    self.prefs
+                        .relay_url
+                        .with(|url| engine::input::relay_url_problem(url))
+                })
+                .flatten(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Parsing what the redirect brings back: a full redirect URL, its query or fragment, or a code.
 //!
-//! Pasted input is untrusted: it is capped in length, duplicated parameters are refused, and the
-//! `state` is compared in constant time with the one the wizard sent.
+//! Pasted input is untrusted: it is capped in length, duplicated parameters are refused, a code
+//! must be visible ASCII (RFC 6749 A.11), and the `state` is compared in constant time with the
+//! one the wizard sent; a `state` when no authorization is in progress is refused.
 
 use std::collections::BTreeMap;
 
@@ -87,9 +88,25 @@ pub enum CallbackError {
         /// The `iss` in the response (empty when absent).
         found: String,
     },
-    /// The code contains characters no code has (spaces, line breaks, control characters).
-    #[error("The code contains spaces or control characters; paste only the code itself")]
-    InvalidCode,
+    /// The code contains a character no code has: RFC 6749 (Appendix A.11) allows only visible
+    /// ASCII, so spaces, line breaks, control and Unicode characters (a right-to-left override
+    /// that disguises the text) are refused, naming the character.
+    #[error(
+        "The code contains {}, which no authorization code has (only visible ASCII characters); paste only the code itself",
+        crate::input::describe_char(*.0)
+    )]
+    InvalidCode(char),
+    /// The pasted text is a script or data address, not a redirect address or a code.
+    #[error(
+        "This is a `{0}:` address, not the address the service redirected to nor a code; paste the redirect address or the code"
+    )]
+    NotACode(String),
+    /// The response carries a `state`, but no authorization is in progress to compare it with
+    /// (none was started here, or it was lost with a reload).
+    #[error(
+        "The pasted address answers an authorization that is not in progress here (its state matches none: it was started elsewhere, or forgotten when the page reloaded); start the authorization again"
+    )]
+    NoAuthorizationInProgress,
 }
 
 impl Callback {
@@ -124,6 +141,13 @@ pub fn parse_callback(
     if input.is_empty() {
         return Err(CallbackError::Empty);
     }
+    if let Some((scheme, _)) = input.split_once(':')
+        && ["javascript", "data", "vbscript", "file", "blob"]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(scheme.trim()))
+    {
+        return Err(CallbackError::NotACode(scheme.trim().to_ascii_lowercase()));
+    }
     let Some(parts) = parameter_parts(input)? else {
         return bare_code(input);
     };
@@ -152,8 +176,10 @@ pub fn parse_callback(
             uri: params.remove("error_uri").filter(|u| !u.is_empty()),
         });
     }
-    if expected_state.is_some() && state.is_none() {
-        return Err(CallbackError::MissingState);
+    match (expected_state, &state) {
+        (Some(_), None) => return Err(CallbackError::MissingState),
+        (None, Some(_)) => return Err(CallbackError::NoAuthorizationInProgress),
+        _ => {}
     }
     let code = params
         .remove("code")
@@ -251,10 +277,10 @@ fn strip_code_junk(code: &str) -> &str {
 }
 
 fn check_code(code: &str) -> Result<(), CallbackError> {
-    if code.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(CallbackError::InvalidCode);
+    match code.chars().find(|c| !c.is_ascii_graphic()) {
+        Some(c) => Err(CallbackError::InvalidCode(c)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Compares in time that depends only on the lengths, so a forged `state` cannot be guessed byte

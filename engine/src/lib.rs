@@ -11,11 +11,13 @@
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
 //! - [`request`]: the authorization URL, token and refresh requests.
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
-//! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings.
+//! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
+//!   what a one-line field may hold (no invisible or reordering characters, a length cap).
 
 pub mod callback;
 pub mod discovery;
 pub mod encode;
+pub mod input;
 pub mod pkce;
 pub mod request;
 pub mod scopes;

@@ -32,9 +32,33 @@ pub fn TextField(
     /// Text inputs holding code-like values: monospace, no spell checking.
     #[prop(optional)]
     mono: bool,
+    /// What is wrong with the value, shown under it (besides characters no one-line field
+    /// takes, which every text field checks itself).
+    #[prop(optional, into)]
+    error: MaybeProp<String>,
 ) -> impl IntoView {
     let help_id = format!("{testid}-help");
-    let described = help.get_untracked().is_some().then(|| help_id.clone());
+    let error_id = format!("{testid}-error");
+    let has_help = help.get_untracked().is_some();
+    let problem = Memo::new(move |_| {
+        value
+            .with(|v| engine::input::single_line_problem(v))
+            .map(|problem| format!("{} {problem}.", label.get()))
+            .or_else(|| error.get())
+    });
+    let described = {
+        let (help_id, error_id) = (help_id.clone(), error_id.clone());
+        move || {
+            let ids: Vec<&str> = [
+                has_help.then_some(help_id.as_str()),
+                problem.with(Option::is_some).then_some(error_id.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
     view! {
         <div class="field">
             <label for=testid.clone()>{label}</label>
@@ -45,12 +69,14 @@ pub fn TextField(
                 class:mono=mono
                 spellcheck="false"
                 autocomplete="off"
+                aria-invalid=move || problem.with(Option::is_some).then_some("true")
                 aria-describedby=described
                 placeholder=move || placeholder.get()
                 prop:value=move || value.get()
                 on:input=move |ev| on_input.run((event_target_value(&ev),))
             />
             {move || help.get().map(|text| view! { <p class="help" id=help_id.clone()>{text}</p> })}
+            {move || problem.get().map(|text| view! { <p class="field-error" id=error_id.clone()>{text}</p> })}
         </div>
     }
 }

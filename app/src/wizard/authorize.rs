@@ -68,6 +68,11 @@ pub fn AuthorizeStep() -> impl IntoView {
 fn ClientIdField() -> impl IntoView {
     let state = WizardState::expect();
     let label = move || state.settings.with(|s| s.client_id_label.clone());
+    let problem = move || {
+        state
+            .client_id
+            .with(|id| engine::input::single_line_problem(id))
+    };
     view! {
         <div class="field">
             <label for="client-id" data-testid="client-id-label">{label}</label>
@@ -78,10 +83,20 @@ fn ClientIdField() -> impl IntoView {
                 type="text"
                 spellcheck="false"
                 autocomplete="off"
+                aria-invalid=move || problem().is_some().then_some("true")
+                aria-describedby=move || {
+                    if problem().is_some() { "client-id-help client-id-error" } else { "client-id-help" }
+                }
                 prop:value=move || state.client_id.get()
                 on:input=move |ev| state.client_id.set(event_target_value(&ev))
             />
-            <p class="help">"From the app (client) you registered with the service."</p>
+            <p class="help" id="client-id-help">"From the app (client) you registered with the service."</p>
+            {move || {
+                problem()
+                    .map(|problem| {
+                        view! { <p class="field-error" id="client-id-error">{format!("{} {problem}.", label())}</p> }
+                    })
+            }}
         </div>
     }
 }
@@ -97,6 +112,11 @@ fn Registration() -> impl IntoView {
             .filter(|n| !n.is_empty())
     };
     let listener = move || flow::needs_listener(state);
+    let redirect_problem = move || {
+        state
+            .redirect_uri
+            .with(|uri| engine::input::redirect_uri_problem(uri))
+    };
     view! {
         <section class="card" aria-labelledby="registration-title">
             <h2 id="registration-title">"Your app registration"</h2>
@@ -111,7 +131,10 @@ fn Registration() -> impl IntoView {
                         type="url"
                         spellcheck="false"
                         autocomplete="off"
-                        aria-describedby="redirect-uri-help"
+                        aria-invalid=move || redirect_problem().is_some().then_some("true")
+                        aria-describedby=move || {
+                            if redirect_problem().is_some() { "redirect-uri-help redirect-uri-error" } else { "redirect-uri-help" }
+                        }
                         prop:value=move || state.redirect_uri.get()
                         on:input=move |ev| {
                             // A listener answered for the old URI; the note must not offer it for the new one.
@@ -121,6 +144,12 @@ fn Registration() -> impl IntoView {
                     />
                     <CopyButton text=state.redirect_uri testid="copy-redirect-uri" what="Copy the redirect URI" />
                 </div>
+                {move || {
+                    redirect_problem()
+                        .map(|problem| {
+                            view! { <p class="field-error" id="redirect-uri-error" data-testid="redirect-uri-error">{format!("The redirect URI {problem}.")}</p> }
+                        })
+                }}
                 <p class="help" id="redirect-uri-help">
                     "Register this exact URI with the service: scheme, host, port, path and trailing slash must match character for character. "
                     <button
@@ -460,6 +489,7 @@ fn SignIn() -> impl IntoView {
     let state = WizardState::expect();
     let waiting = move || state.waiting.get();
     let kept = Memo::new(move |_| state.authorization(|a| a.callback_params.clone()));
+    let start_blocker = move || state.progress().start_blocker();
     view! {
         <section class="card" aria-labelledby="signin-title">
             <h2 id="signin-title">"Sign in and approve"</h2>
@@ -468,16 +498,12 @@ fn SignIn() -> impl IntoView {
                     type="button"
                     class="button primary"
                     data-testid="start-authorization"
-                    disabled=move || state.client_id.with(|id| id.trim().is_empty())
+                    disabled=move || start_blocker().is_some()
                     on:click=move |_| flow::start(state)
                 >
                     "Start client authorization flow…"
                 </button>
-                <span class="help">
-                    {move || state.client_id.with(|id| id.trim().is_empty()).then(|| {
-                        format!("Enter the {} first.", state.settings.with(|s| s.client_id_label.clone()))
-                    })}
-                </span>
+                <span class="help" data-testid="start-blocker">{start_blocker}</span>
             </div>
             {move || {
                 waiting()

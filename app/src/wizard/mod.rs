@@ -88,6 +88,14 @@ pub struct Progress {
     pub missing_client_id: Option<String>,
     /// An authorization code is at hand.
     pub has_code: bool,
+    /// What is wrong with the authorization URL or its parameters, when the client flow is on.
+    pub authorization_url_problem: Option<String>,
+    /// What is wrong with the client id as typed (an invisible character, too long).
+    pub client_id_problem: Option<String>,
+    /// What is wrong with the redirect URI, when the client flow is on.
+    pub redirect_uri_problem: Option<String>,
+    /// What is wrong with the relay URL in the settings.
+    pub relay_url_problem: Option<String>,
 }
 
 impl Progress {
@@ -116,14 +124,41 @@ impl Progress {
                 "Enter the authorization URL, or untick client-flow authorization.".to_owned(),
             );
         }
+        if let Some(problem) = self
+            .authorization_url_problem
+            .as_ref()
+            .filter(|_| self.client_flow)
+        {
+            return Some(format!("Fix the authorization settings first: {problem}."));
+        }
         self.missing_variable
             .as_ref()
             .map(|label| format!("Fill in “{label}”."))
     }
 
+    /// Why the client-flow authorization cannot start yet; `None` when it can.
+    pub fn start_blocker(&self) -> Option<String> {
+        if let Some(label) = &self.missing_client_id {
+            return Some(format!("Enter the {label} first."));
+        }
+        if let Some(problem) = &self.client_id_problem {
+            return Some(format!("The client ID {problem}."));
+        }
+        if let Some(problem) = &self.relay_url_problem {
+            return Some(format!("The relay URL (Settings) {problem}."));
+        }
+        self.redirect_uri_problem
+            .as_ref()
+            .filter(|_| self.client_flow)
+            .map(|problem| format!("The redirect URI {problem}."))
+    }
+
     fn authorization_blocker(&self) -> Option<String> {
         if let Some(label) = &self.missing_client_id {
             return Some(format!("Enter the {label}."));
+        }
+        if let Some(problem) = &self.client_id_problem {
+            return Some(format!("The client ID {problem}."));
         }
         if self.client_flow && !self.has_code {
             return Some(
@@ -242,5 +277,54 @@ mod tests {
         };
         assert_eq!(progress.next_blocker(Step::Authorization), None);
         assert!(progress.next_blocker(Step::Tokens).is_some());
+    }
+
+    #[test]
+    fn field_problems_block_next_and_start_with_their_reason() {
+        let bad_url = Progress {
+            service_chosen: true,
+            client_flow: true,
+            authorization_url_problem: Some("Authorization URL: not a valid URL".into()),
+            ..Progress::default()
+        };
+        assert_eq!(
+            bad_url.next_blocker(Step::Service).as_deref(),
+            Some("Fix the authorization settings first: Authorization URL: not a valid URL.")
+        );
+        assert!(!bad_url.can_visit(Step::Authorization));
+        let no_flow = Progress {
+            client_flow: false,
+            ..bad_url.clone()
+        };
+        assert_eq!(no_flow.next_blocker(Step::Service), None);
+
+        let step_2 = Progress {
+            service_chosen: true,
+            client_flow: true,
+            has_code: true,
+            redirect_uri_problem: Some("may use http:// only for this computer".into()),
+            ..Progress::default()
+        };
+        assert_eq!(
+            step_2.start_blocker().as_deref(),
+            Some("The redirect URI may use http:// only for this computer.")
+        );
+        let odd_id = Progress {
+            client_id_problem: Some("contains U+0000 (NUL)".into()),
+            ..step_2.clone()
+        };
+        assert_eq!(
+            odd_id.start_blocker().as_deref(),
+            Some("The client ID contains U+0000 (NUL).")
+        );
+        assert_eq!(
+            odd_id.next_blocker(Step::Authorization).as_deref(),
+            Some("The client ID contains U+0000 (NUL).")
+        );
+        let fine = Progress {
+            redirect_uri_problem: None,
+            ..step_2
+        };
+        assert_eq!(fine.start_blocker(), None);
     }
 }

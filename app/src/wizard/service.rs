@@ -264,6 +264,15 @@ fn OAuthBasics() -> impl IntoView {
                     placeholder="https://login.example.com/oauth2/authorize"
                     help="Where the user signs in. It may use {variables}."
                     mono=true
+                    error=Signal::derive(move || {
+                        state.settings.with(|s| {
+                            s.authorization
+                                .as_ref()
+                                .is_some_and(|a| !a.url.trim().is_empty())
+                                .then(|| crate::state::authorization_problem(s))
+                                .flatten()
+                        })
+                    })
                 />
             </Show>
             <Discovery />

@@ -71,7 +71,7 @@ fn facebook_and_instagram_trailing_junk_is_stripped() {
         ok("https://app.example/cb?code=AQDx2&state=s#_=_", Some("s")).code,
         "AQDx2"
     );
-    assert_eq!(ok("code=AQDx3#_&state=s", None).code, "AQDx3");
+    assert_eq!(ok("code=AQDx3#_&state=s", Some("s")).code, "AQDx3");
     assert_eq!(
         ok("https://app.example/cb?code=AQDx4%23_&state=s", Some("s")).code,
         "AQDx4"
@@ -135,8 +135,15 @@ fn state_is_checked() {
         err("?error=x&state=other", Some("mine")),
         CallbackError::StateMismatch
     );
-    // Without an expected state nothing is compared.
-    assert_eq!(ok("?code=a&state=any", None).state.as_deref(), Some("any"));
+    // Without an authorization in progress a state matches nothing; a bare code has none.
+    assert_eq!(
+        err("?code=a&state=any", None),
+        CallbackError::NoAuthorizationInProgress
+    );
+    assert_eq!(
+        err("https://app.example/cb?code=a&state=any", None),
+        CallbackError::NoAuthorizationInProgress
+    );
     assert_eq!(ok("?code=a", None).state, None);
 }
 
@@ -151,9 +158,29 @@ fn missing_code_and_bad_codes() {
     assert_eq!(err("#_=_", None), CallbackError::MissingCode);
     assert_eq!(
         err("?code=a%0Ab&state=s", Some("s")),
-        CallbackError::InvalidCode
+        CallbackError::InvalidCode('\n')
     );
-    assert_eq!(err("two words", None), CallbackError::InvalidCode);
+    assert_eq!(err("two words", None), CallbackError::InvalidCode(' '));
+    assert_eq!(
+        err("abc\u{202E}fed", None),
+        CallbackError::InvalidCode('\u{202E}')
+    );
+    assert_eq!(err("caf\u{e9}", None), CallbackError::InvalidCode('é'));
+    assert_eq!(
+        err("abc\u{202E}fed", None).to_string(),
+        "The code contains U+202E (right-to-left override), which no authorization code has \
+         (only visible ASCII characters); paste only the code itself"
+    );
+    assert_eq!(
+        err("javascript:alert(1)", None),
+        CallbackError::NotACode("javascript".into())
+    );
+    assert_eq!(
+        err("DATA:text/html,x", None),
+        CallbackError::NotACode("data".into())
+    );
+    // Codes with `:` or `/` in them are still codes.
+    assert_eq!(ok("4/0AbC:xyz", None).code, "4/0AbC:xyz");
     assert_eq!(err("   ", None), CallbackError::Empty);
 }
 

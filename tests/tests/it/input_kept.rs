@@ -174,3 +174,77 @@ async fn wait_for_file(path: &std::path::Path) -> Result<()> {
         path.display()
     )))
 }
+
+/// Whether the element with `testid` can be clicked.
+async fn enabled(w: &World, testid: &str) -> Result<bool> {
+    find::by_testid(w.client(), testid)
+        .await?
+        .is_enabled()
+        .await
+        .doing(|| format!("reading whether [data-testid={testid}] is enabled"))
+}
+
+/// Bad input is refused where it is typed, with the reason at the field and on the button it
+/// blocks: the authorization URL on step 1, the client id, redirect URI and relay URL on step 2,
+/// a pasted "code" that is a script address or carries a right-to-left override, and a pasted
+/// redirect address when no authorization is in progress.
+pub async fn bad_input_is_refused_where_typed(w: &World) -> Result<()> {
+    let c = w.client();
+    action::choose_custom_service(c).await?;
+    action::fill(c, "authorization-url", "https://login.example.com/{nope}").await?;
+    check::described_as(c, "authorization-url", "{nope}").await?;
+    check::shows_containing(c, "nav-next-reason", "Fix the authorization settings first").await?;
+    check::expect(!enabled(w, "nav-next").await?, || {
+        "Next is enabled with an authorization URL that names an unknown variable".to_owned()
+    })?;
+
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    for (typed, says) in [
+        ("javascript:alert(1)", "not `javascript:`"),
+        ("foo", "whole address"),
+        ("http://example.com/cb", "only for this computer"),
+        ("https://exa mple.com/cb", "not a valid address"),
+    ] {
+        action::paste(c, "redirect-uri", typed).await?;
+        check::shows_containing(c, "redirect-uri-error", says).await?;
+        check::described_as(c, "redirect-uri", says).await?;
+        check::shows_containing(c, "start-blocker", says).await?;
+        check::expect(!enabled(w, "start-authorization").await?, || {
+            format!("Start is enabled with the redirect URI {typed:?}")
+        })?;
+    }
+    action::paste(c, "redirect-uri", &w.relay.callback_url()).await?;
+    check::hidden(c, "redirect-uri-error").await?;
+
+    let client_id = w.provider.config().client_id;
+    action::paste(c, "client-id", &format!("{client_id}\u{202E}")).await?;
+    check::described_as(c, "client-id", "U+202E (right-to-left override)").await?;
+    check::shows_containing(c, "start-blocker", "U+202E").await?;
+    action::paste(c, "client-id", &client_id).await?;
+
+    action::click(c, "settings-toggle").await?;
+    action::paste(c, "relay-url", "foo").await?;
+    check::described_as(c, "relay-url", "whole address").await?;
+    check::shows_containing(c, "start-blocker", "The relay URL (Settings)").await?;
+    action::paste(c, "relay-url", "").await?;
+    action::click(c, "settings-toggle").await?;
+    check::expect(enabled(w, "start-authorization").await?, || {
+        "Start stays disabled with every field fixed".to_owned()
+    })?;
+
+    action::paste(c, "code", "javascript:alert(1)").await?;
+    check::shows_containing(c, "code-status", "This is a `javascript:` address").await?;
+    action::paste(c, "code", "abc\u{202E}def").await?;
+    check::shows_containing(c, "code-status", "U+202E (right-to-left override)").await?;
+    action::paste(
+        c,
+        "code",
+        &format!("{}?code=abc&state=from-elsewhere", w.relay.callback_url()),
+    )
+    .await?;
+    check::shows_containing(c, "code-status", "not in progress here").await?;
+    check::shows_containing(c, "nav-next-reason", "authorization code")
+        .await
+        .map(drop)
+}

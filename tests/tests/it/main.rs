@@ -104,6 +104,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("what_the_wizard_exports_it_imports", |w| {
         Box::pin(input_kept::what_the_wizard_exports_it_imports(w))
     }),
+    ("bad_input_is_refused_where_typed", |w| {
+        Box::pin(input_kept::bad_input_is_refused_where_typed(w))
+    }),
 ];
 
 /// The shared world: started by the first scenario that runs, closed at the end.
