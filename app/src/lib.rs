@@ -104,35 +104,70 @@ fn current_hash() -> String {
         .unwrap_or_default()
 }
 
-/// The step lives in the URL hash (`#/step/2`) so reloads stay put and Back/Forward move between steps.
+/// The step lives in the URL hash (`#/step/2`) so reloads stay put and Back/Forward move between
+/// steps. Only moves the user asks for add a history entry; the wizard's own Back button goes
+/// back in the browser's history when that is where the user came from, so the browser's Back
+/// never turns into a Forward. Hash routing is written here because leptos_router has no hash
+/// mode.
 fn keep_step_in_hash(state: WizardState) {
     if let Some(step) = Step::from_hash(&current_hash())
         && untrack(|| state.progress().can_visit(step))
     {
         state.step.set(step);
     }
+    // The steps below the current history entry that the wizard pushed, oldest first.
+    let pushed = StoredValue::new(Vec::<Step>::new());
     let listener = window_event_listener(leptos::ev::hashchange, move |_| {
         match Step::from_hash(&current_hash()) {
-            Some(step) if untrack(|| state.progress().can_visit(step)) => state.step.set(step),
+            Some(step) if untrack(|| state.progress().can_visit(step)) => {
+                if pushed.with_value(|p| p.last() == Some(&step)) {
+                    pushed.update_value(|p| {
+                        p.pop();
+                    });
+                }
+                state.step.set(step);
+            }
             // An unreachable or unknown step: put the hash back to where the wizard is.
             _ => replace_hash(state.step.get_untracked().path()),
         }
     });
     on_cleanup(move || listener.remove());
-    Effect::new(move |_| {
+    Effect::new(move |ran: Option<()>| {
         let path = state.step.get().path();
         let hash = current_hash();
-        if Step::from_hash(&hash).is_none() {
-            replace_hash(path);
-        } else if hash != path
-            && let Some(window) = web_sys::window()
-        {
-            let _ = window.location().set_hash(path);
-            // Moving to another step starts at its top, as a new page would, and screen readers
-            // continue from the new step rather than from the button that was pressed.
-            window.scroll_to_with_x_and_y(0.0, 0.0);
-            focus_main();
+        if hash == path {
+            return;
         }
+        // Not asked for by the user (a start on a step that cannot be shown yet, an unknown
+        // hash): no history entry.
+        let from = Step::from_hash(&hash);
+        if ran.is_none() || from.is_none() {
+            replace_hash(path);
+            return;
+        }
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let step = state.step.get_untracked();
+        if pushed.with_value(|p| p.last() == Some(&step)) {
+            // Back to where the user came from: the browser's Back, which the hashchange above
+            // follows.
+            pushed.update_value(|p| {
+                p.pop();
+            });
+            if let Ok(history) = window.history() {
+                let _ = history.back();
+            }
+        } else {
+            if let Some(from) = from {
+                pushed.update_value(|p| p.push(from));
+            }
+            let _ = window.location().set_hash(path);
+        }
+        // Moving to another step starts at its top, as a new page would, and screen readers
+        // continue from the new step rather than from the button that was pressed.
+        window.scroll_to_with_x_and_y(0.0, 0.0);
+        focus_main();
     });
 }
 

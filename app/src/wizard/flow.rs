@@ -57,6 +57,18 @@ thread_local! {
 pub fn install(state: WizardState) {
     listen_on_channel(state);
     listen_for_messages(state);
+    // A reload while waiting keeps the attempt's state and verifier (sessionStorage) but not the
+    // wait itself: say so, and how to go on.
+    let interrupted = untrack(|| {
+        state.secrets.state.with(|s| !s.is_empty()) && state.secrets.code.with(String::is_empty)
+    });
+    if interrupted {
+        state.code_status.set(Some(Status::info(
+            "The page was reloaded while an authorization was in progress, so the wizard stopped waiting for it. \
+             If you finished signing in, paste the address the service sent you to (or the code) below; \
+             otherwise start the authorization again.",
+        )));
+    }
     Effect::new(move |_| {
         let expired = state
             .waiting

@@ -248,3 +248,81 @@ pub async fn bad_input_is_refused_where_typed(w: &World) -> Result<()> {
         .await
         .map(drop)
 }
+
+/// The wizard's Back button and the browser's Back agree, and a redirect the user did not ask
+/// for (opening step 3 on a fresh profile) adds no history entry.
+pub async fn browser_back_goes_back_and_redirects_add_no_history(w: &World) -> Result<()> {
+    let c = w.client();
+    let history_length = async || -> Result<u64> {
+        let length = c
+            .execute("return history.length;", Vec::new())
+            .await
+            .doing(|| "reading history.length".to_owned())?;
+        Ok(length.as_u64().unwrap_or(0))
+    };
+    let app = w.relay.app_url();
+    c.goto("about:blank")
+        .await
+        .doing(|| "leaving the wizard".to_owned())?;
+    c.goto(&format!("{app}#/step/3"))
+        .await
+        .doing(|| "opening step 3 directly".to_owned())?;
+    check::at_step(c, 1).await?;
+    let before = history_length().await?;
+    let url = c
+        .current_url()
+        .await
+        .doing(|| "reading the URL".to_owned())?;
+    check::expect(url.fragment() == Some("/step/1"), || {
+        format!("the wizard should show #/step/1, the URL is {url}")
+    })?;
+    // Give a stray push time to happen, then check none did.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = history_length().await?;
+    check::expect(after == before, || {
+        format!(
+            "redirecting to step 1 added {} history entries",
+            after - before
+        )
+    })?;
+
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    action::next_to(c, 2).await?;
+    action::click(c, "nav-back").await?;
+    check::at_step(c, 1).await?;
+    c.back()
+        .await
+        .doing(|| "pressing the browser's Back".to_owned())?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let url = c
+        .current_url()
+        .await
+        .doing(|| "reading the URL".to_owned())?;
+    check::expect(url.fragment() != Some("/step/2"), || {
+        "the browser's Back after the wizard's Back went forward to step 2".to_owned()
+    })
+}
+
+/// A reload while the wizard waits for the service says what happened and how to go on; the
+/// address the service sent the user to still completes the authorization.
+pub async fn reload_while_waiting_says_how_to_go_on(w: &World) -> Result<()> {
+    let c = w.client();
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    let landed = flows::authorize_to_echo_page(w).await?;
+    c.refresh()
+        .await
+        .doing(|| "reloading while waiting".to_owned())?;
+    check::at_step(c, 2).await?;
+    check::hidden(c, "auth-waiting").await?;
+    check::shows_containing(
+        c,
+        "code-status",
+        "reloaded while an authorization was in progress",
+    )
+    .await?;
+    action::paste(c, "code", landed.as_str()).await?;
+    check::shows_containing(c, "code-status", "received")
+        .await
+        .map(drop)
+}

@@ -107,6 +107,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("bad_input_is_refused_where_typed", |w| {
         Box::pin(input_kept::bad_input_is_refused_where_typed(w))
     }),
+    ("browser_back_goes_back_and_redirects_add_no_history", |w| {
+        Box::pin(input_kept::browser_back_goes_back_and_redirects_add_no_history(w))
+    }),
+    ("reload_while_waiting_says_how_to_go_on", |w| {
+        Box::pin(input_kept::reload_while_waiting_says_how_to_go_on(w))
+    }),
 ];
 
 /// The shared world: started by the first scenario that runs, closed at the end.
