@@ -13,11 +13,13 @@
 //! - [`http`]: a plain-HTTP loopback client (no TLS, no redirects followed).
 //! - [`find`], [`action`], [`check`]: page helpers by `data-testid`, layered as *find an element*,
 //!   *do what a user does*, *wait for what a user sees*.
+//! - [`axe`]: axe-core's WCAG 2.2 AA check of the page shown.
 //! - [`world`]: the three above started once and shared by every scenario.
 //!
 //! The scenarios themselves are in `tests/it/`.
 
 pub mod action;
+pub mod axe;
 pub mod browser;
 pub mod check;
 pub mod find;

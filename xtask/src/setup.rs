@@ -14,6 +14,8 @@ use std::process::Command;
 const TRUNK_VERSION: &str = "0.21.14";
 /// The binaryen release pinned in Trunk.toml (`wasm_opt = "version_132"`).
 const BINARYEN_VERSION: &str = "132";
+/// The axe-core minor release the browser suite checks WCAG 2.2 AA with (`e2e::axe`).
+const AXE_CORE_VERSION: &str = "4.14";
 
 /// What later steps need to find the tools.
 pub struct Tools {
@@ -29,6 +31,7 @@ pub fn tools(root: &Path) -> Result<Tools> {
     trunk()?;
     wasm_bindgen(root)?;
     let path_prefix = binaryen(root)?;
+    axe_core(root)?;
     let mut paths = vec![path_prefix.clone()];
     if let Some(home) = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
@@ -96,8 +99,25 @@ fn binaryen(root: &Path) -> Result<PathBuf> {
     {
         return Ok(bin);
     }
-    eprintln!("xtask: installing binaryen {BINARYEN_VERSION} from npm");
-    std::fs::create_dir_all(&prefix)
+    npm_install(&prefix, &format!("binaryen@{BINARYEN_VERSION}"))?;
+    Ok(bin)
+}
+
+/// axe-core from npm into target/tools, for the browser suite's accessibility check.
+fn axe_core(root: &Path) -> Result<()> {
+    let prefix = root.join("target/tools/axe-core");
+    let package = prefix.join("node_modules/axe-core/package.json");
+    let installed = std::fs::read_to_string(&package).unwrap_or_default();
+    if installed.contains(&format!("\"version\": \"{AXE_CORE_VERSION}.")) {
+        return Ok(());
+    }
+    npm_install(&prefix, &format!("axe-core@{AXE_CORE_VERSION}"))
+}
+
+/// `npm install PACKAGE` into `prefix` (no package.json of ours is touched).
+fn npm_install(prefix: &Path, package: &str) -> Result<()> {
+    eprintln!("xtask: installing {package} from npm");
+    std::fs::create_dir_all(prefix)
         .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     status(
         Command::new("npm")
@@ -108,11 +128,10 @@ fn binaryen(root: &Path) -> Result<PathBuf> {
                 "--no-fund",
                 "--prefix",
             ])
-            .arg(&prefix)
-            .arg(format!("binaryen@{BINARYEN_VERSION}")),
-        "npm install binaryen (is Node.js with npm installed?)",
-    )?;
-    Ok(bin)
+            .arg(prefix)
+            .arg(package),
+        &format!("npm install {package} (is Node.js with npm installed?)"),
+    )
 }
 
 /// Debian's Chromium and ChromeDriver for the browser tests.

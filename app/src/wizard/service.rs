@@ -188,7 +188,19 @@ fn Note(title: &'static str, text: String, open: bool) -> impl IntoView {
 pub fn VariableFields() -> impl IntoView {
     let state = WizardState::expect();
     // A memo: typing elsewhere in the settings must not rebuild (and unfocus) these inputs.
-    let specs = Memo::new(move |_| state.settings.with(|s| s.variables.clone()));
+    // One field per name: an imported file may name a variable twice, and two inputs with one
+    // id would confuse labels and screen readers.
+    let specs = Memo::new(move |_| {
+        state.settings.with(|s| {
+            let mut specs: Vec<VariableSpec> = Vec::new();
+            for spec in &s.variables {
+                if !specs.iter().any(|seen| seen.name == spec.name) {
+                    specs.push(spec.clone());
+                }
+            }
+            specs
+        })
+    });
     move || {
         let specs = specs.get();
         (!specs.is_empty()).then(|| {

@@ -485,12 +485,12 @@ fn Results() -> impl IntoView {
                 <dl class="result-list">
                     <dt>"Access token"</dt>
                     <dd class="token-row">
-                        <code class="token" data-testid="result-access-token">{move || state.secrets.access_token.get()}</code>
+                        <code class="token" data-testid="result-access-token" tabindex="0" aria-label="Access token">{move || state.secrets.access_token.get()}</code>
                         <CopyButton text=state.secrets.access_token testid="copy-access-token" what="Copy the access token" />
                     </dd>
                     <dt>"Refresh token"</dt>
                     <dd class="token-row">
-                        <code class="token" data-testid="result-refresh-token">
+                        <code class="token" data-testid="result-refresh-token" tabindex="0" aria-label="Refresh token">
                             {move || {
                                 let token = state.secrets.refresh_token.get();
                                 if token.is_empty() { "None issued".to_owned() } else { token }
@@ -523,7 +523,7 @@ fn Results() -> impl IntoView {
                     view! { <p class="help">{note}</p> }
                 })}
                 <h3>"Raw response"</h3>
-                <pre class="code raw" data-testid="result-raw">{move || outcome().map(|o| o.raw).unwrap_or_default()}</pre>
+                <pre class="code raw" data-testid="result-raw" tabindex="0" aria-label="Raw response">{move || outcome().map(|o| o.raw).unwrap_or_default()}</pre>
             </section>
         </Show>
     }

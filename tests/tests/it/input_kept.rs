@@ -326,3 +326,51 @@ pub async fn reload_while_waiting_says_how_to_go_on(w: &World) -> Result<()> {
         .await
         .map(drop)
 }
+
+/// Every step, in light and dark, on a desktop window and a 390 px phone, passes axe-core's
+/// WCAG 2.2 AA rules (with tokens shown on step 3).
+pub async fn every_step_passes_wcag_2_2_aa(w: &World) -> Result<()> {
+    let c = w.client();
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    flows::authorize_automatically(w).await?;
+    action::next_to(c, 3).await?;
+    flows::step_3_pointed_at(w, &w.provider.token_url()).await?;
+    flows::call_bearer(w).await?;
+    let mut failures = Vec::new();
+    for dark in [false, true] {
+        let scheme = if dark { "dark" } else { "light" };
+        w.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .await?;
+        for phone in [false, true] {
+            if phone {
+                w.cdp(
+                    "Emulation.setDeviceMetricsOverride",
+                    json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true }),
+                )
+                .await?;
+            } else {
+                w.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+                    .await?;
+            }
+            for step in [3u8, 2, 1] {
+                action::go_to_step(c, step).await?;
+                let context = format!(
+                    "step {step}, {scheme}, {}",
+                    if phone { "390 px" } else { "desktop" }
+                );
+                if let Err(failure) = e2e::axe::check_wcag_aa(c, &context).await {
+                    failures.push(failure.to_string());
+                }
+            }
+        }
+    }
+    w.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+        .await?;
+    w.cdp("Emulation.setEmulatedMedia", json!({ "features": [] }))
+        .await?;
+    check::expect(failures.is_empty(), || failures.join("\n"))
+}

@@ -113,6 +113,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("reload_while_waiting_says_how_to_go_on", |w| {
         Box::pin(input_kept::reload_while_waiting_says_how_to_go_on(w))
     }),
+    ("every_step_passes_wcag_2_2_aa", |w| {
+        Box::pin(input_kept::every_step_passes_wcag_2_2_aa(w))
+    }),
 ];
 
 /// The shared world: started by the first scenario that runs, closed at the end.
