@@ -558,6 +558,15 @@ impl WizardState {
             redirect_uri_problem: self
                 .redirect_uri
                 .with(|uri| engine::input::redirect_uri_problem(uri)),
+            state_problem: self
+                .state_typed
+                .get()
+                .then(|| {
+                    self.secrets
+                        .state
+                        .with(|s| engine::input::single_line_problem(s))
+                })
+                .flatten(),
             relay_url_problem: (!self.prefs.no_relay.get())
                 .then(|| {
                     self.prefs

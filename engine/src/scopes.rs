@@ -21,5 +21,20 @@ pub fn join_scopes(scopes: &[String], separator: ScopeSeparator) -> String {
         .join(separator)
 }
 
+/// What is wrong with one scope, in words naming the character; `None` when it is a valid
+/// scope token (RFC 6749 §3.3: visible ASCII except `"` and `\\`, no spaces — a space separates
+/// scopes, so two scopes go on two lines).
+pub fn scope_problem(scope: &str) -> Option<String> {
+    if scope.contains(' ') {
+        return Some(format!(
+            "`{scope}` contains a space; put each scope on a line of its own"
+        ));
+    }
+    scope
+        .chars()
+        .find(|&c| !c.is_ascii_graphic() || c == '"' || c == '\\')
+        .map(|c| format!("a scope cannot contain {}", crate::input::describe_char(c)))
+}
+
 #[cfg(test)]
 mod tests;

@@ -192,8 +192,23 @@ fn Registration() -> impl IntoView {
 fn Scopes() -> impl IntoView {
     let state = WizardState::expect();
     let text = Signal::derive(move || state.authorization(|a| a.scopes.join("\n")));
+    let error = RwSignal::new(None::<String>);
     let set_scopes = move |(text,): (String,)| {
-        state.update_authorization(|a| a.scopes = crate::lines::parse_list(&text));
+        let scopes = crate::lines::parse_list(&text);
+        match scopes
+            .iter()
+            .enumerate()
+            .find_map(|(index, scope)| engine::scopes::scope_problem(scope).map(|p| (index, p)))
+        {
+            Some((index, problem)) => error.set(Some(format!(
+                "Not applied yet: scope {}: {problem}.",
+                index + 1
+            ))),
+            None => {
+                error.set(None);
+                state.update_authorization(|a| a.scopes = scopes);
+            }
+        }
     };
     let encoded = move || {
         let joined = state.joined_scope();
@@ -217,6 +232,7 @@ fn Scopes() -> impl IntoView {
                 text=text
                 reload=state.revision
                 on_input=set_scopes
+                error=error
                 rows=4
                 help="Ask only for what you need; the service may show each one on its consent screen."
             />

@@ -332,12 +332,17 @@ pub fn start(state: WizardState) {
                 // Same origin: without the registration the code still arrives on the channel.
                 // Another origin: nothing would bring it back, so say why and keep pasting open.
                 Err(error) => {
-                    if relay.origin() != browser::own_origin() {
-                        registration_problem = Some(format!(
+                    registration_problem = Some(if relay.origin() != browser::own_origin() {
+                        format!(
                             "The relay refused to take the code for this page ({error}). \
                              Paste the code or the whole redirect URL below once you have approved access."
-                        ));
-                    }
+                        )
+                    } else {
+                        format!(
+                            "The relay refused to register this authorization ({error}). The code can still \
+                             come back from the sign-in window; if it does not, paste it below."
+                        )
+                    });
                 }
             }
         }

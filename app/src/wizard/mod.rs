@@ -96,6 +96,8 @@ pub struct Progress {
     pub redirect_uri_problem: Option<String>,
     /// What is wrong with the relay URL in the settings.
     pub relay_url_problem: Option<String>,
+    /// What is wrong with a `state` the user typed (too long for the relay, invisible characters).
+    pub state_problem: Option<String>,
 }
 
 impl Progress {
@@ -146,6 +148,9 @@ impl Progress {
         }
         if let Some(problem) = &self.relay_url_problem {
             return Some(format!("The relay URL (Settings) {problem}."));
+        }
+        if let Some(problem) = &self.state_problem {
+            return Some(format!("The state (Advanced) {problem}."));
         }
         self.redirect_uri_problem
             .as_ref()
@@ -320,6 +325,15 @@ mod tests {
         assert_eq!(
             odd_id.next_blocker(Step::Authorization).as_deref(),
             Some("The client ID contains U+0000 (NUL).")
+        );
+        let long_state = Progress {
+            redirect_uri_problem: None,
+            state_problem: Some("is 100000 characters long; at most 2048 fit here".into()),
+            ..step_2.clone()
+        };
+        assert_eq!(
+            long_state.start_blocker().as_deref(),
+            Some("The state (Advanced) is 100000 characters long; at most 2048 fit here.")
         );
         let fine = Progress {
             redirect_uri_problem: None,

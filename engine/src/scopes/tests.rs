@@ -36,3 +36,26 @@ fn skips_blank_entries_and_trims() {
     );
     assert_eq!(join_scopes(&[], ScopeSeparator::Space), "");
 }
+
+#[test]
+fn scope_tokens_are_visible_ascii_without_quotes_or_spaces() {
+    for good in [
+        "openid",
+        "offline_access",
+        "https://www.googleapis.com/auth/drive",
+        "read:user",
+    ] {
+        assert_eq!(scope_problem(good), None, "{good}");
+    }
+    assert_eq!(
+        scope_problem("read\twrite").as_deref(),
+        Some("a scope cannot contain U+0009 (tab)")
+    );
+    assert!(
+        scope_problem("read write")
+            .unwrap()
+            .contains("a line of its own")
+    );
+    assert!(scope_problem("say\"hi\"").unwrap().contains("`\"`"));
+    assert!(scope_problem("caf\u{e9}").unwrap().contains("U+00E9"));
+}

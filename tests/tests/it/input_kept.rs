@@ -222,6 +222,9 @@ pub async fn bad_input_is_refused_where_typed(w: &World) -> Result<()> {
     check::described_as(c, "client-id", "U+202E (right-to-left override)").await?;
     check::shows_containing(c, "start-blocker", "U+202E").await?;
     action::paste(c, "client-id", &client_id).await?;
+    action::paste(c, "scopes", "openid\nread\twrite").await?;
+    check::described_as(c, "scopes", "scope 2: a scope cannot contain U+0009 (tab)").await?;
+    action::paste(c, "scopes", "openid\nread").await?;
 
     action::click(c, "settings-toggle").await?;
     action::paste(c, "relay-url", "foo").await?;
