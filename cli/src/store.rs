@@ -12,7 +12,7 @@ pub mod file;
 pub mod redis;
 
 /// A place that keeps profiles.
-pub trait Store {
+pub trait Store: Send + Sync {
     /// The store as the user would name it in `--store`, for messages.
     fn describe(&self) -> String;
     /// Reads a profile without locking (a consistent snapshot: writes are atomic).
