@@ -149,6 +149,18 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// The service issued new tokens, but the store failed every attempt to keep them.
+    #[error(
+        "the service issued new tokens for profile `{name}`, but {store} could not store them ({detail}); if this service rotates refresh tokens the stored one is now used up: run `otw login {name}` once the store is back"
+    )]
+    Unsaved {
+        /// The profile.
+        name: String,
+        /// The store.
+        store: String,
+        /// The last failure.
+        detail: String,
+    },
     /// The authorization in the browser did not bring a usable code.
     #[error("the authorization did not complete: {0}")]
     Login(String),
@@ -181,7 +193,8 @@ impl Error {
             | Self::Network { .. }
             | Self::LockTimeout { .. }
             | Self::LeaseLost { .. }
-            | Self::StoreUnavailable { .. } => EXIT_RETRY,
+            | Self::StoreUnavailable { .. }
+            | Self::Unsaved { .. } => EXIT_RETRY,
         }
     }
 }

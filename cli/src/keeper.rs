@@ -111,7 +111,7 @@ impl<'s> Keeper<'s> {
                     );
                     // Persist before use: the rotated refresh token is stored before anyone sees
                     // the new access token.
-                    guard.save(&next)?;
+                    save_new_tokens(guard.as_mut(), &next, name)?;
                     return Ok(next.tokens);
                 }
                 Err(Refused::InvalidGrant(detail)) => {
@@ -138,6 +138,37 @@ impl<'s> Keeper<'s> {
             name: name.to_owned(),
             detail: "the refresh token was refused twice".to_owned(),
         })
+    }
+}
+
+/// How often, and how far apart, a write of freshly issued tokens is tried again when the store
+/// fails: the service has already rotated the refresh token, so giving up loses it.
+const SAVE_ATTEMPTS: u32 = 10;
+const SAVE_PAUSE: Duration = Duration::from_millis(500);
+
+fn save_new_tokens(
+    guard: &mut dyn crate::store::Guard,
+    profile: &Profile,
+    name: &str,
+) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        match guard.save(profile) {
+            Ok(()) => return Ok(()),
+            Err(Error::StoreUnavailable { store, detail }) if attempt < SAVE_ATTEMPTS => {
+                eprintln!("otw: cannot store the new tokens yet ({store}: {detail}); trying again");
+                attempt += 1;
+                std::thread::sleep(SAVE_PAUSE);
+            }
+            Err(Error::StoreUnavailable { store, detail }) => {
+                return Err(Error::Unsaved {
+                    name: name.to_owned(),
+                    store,
+                    detail,
+                });
+            }
+            Err(other) => return Err(other),
+        }
     }
 }
 

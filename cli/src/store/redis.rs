@@ -45,7 +45,9 @@ return 0";
 pub struct RedisStore {
     /// The URL without any password, for messages.
     shown: String,
-    connection: Mutex<redis::Connection>,
+    client: redis::Client,
+    /// Dropped after a connection failure, so the next command connects again.
+    connection: Mutex<Option<redis::Connection>>,
 }
 
 fn profile_key(name: &str) -> String {
@@ -73,34 +75,45 @@ impl RedisStore {
                 error.detail().unwrap_or("unreadable")
             ))
         })?;
-        let unavailable = |error: redis::RedisError| Error::StoreUnavailable {
-            store: shown.clone(),
-            detail: redis_detail(&error),
-        };
-        let connection = client
-            .get_connection_with_timeout(CONNECT_TIMEOUT)
-            .map_err(unavailable)?;
-        connection
-            .set_read_timeout(Some(IO_TIMEOUT))
-            .and_then(|()| connection.set_write_timeout(Some(IO_TIMEOUT)))
-            .map_err(unavailable)?;
-        Ok(Self {
+        let store = Self {
             shown,
-            connection: Mutex::new(connection),
-        })
+            client,
+            connection: Mutex::new(None),
+        };
+        // Connect now: an unreachable server is reported before anything else happens.
+        store.run(|_| Ok(()))?;
+        Ok(store)
+    }
+
+    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        let connection = self.client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
+        connection.set_read_timeout(Some(IO_TIMEOUT))?;
+        connection.set_write_timeout(Some(IO_TIMEOUT))?;
+        Ok(connection)
     }
 
     fn run<T>(
         &self,
         work: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
-        let mut connection = self
+        let mut slot = self
             .connection
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        work(&mut connection).map_err(|error| Error::StoreUnavailable {
-            store: self.shown.clone(),
-            detail: redis_detail(&error),
+        let result = match slot.as_mut() {
+            Some(connection) => work(connection),
+            None => self
+                .connect()
+                .and_then(|connection| work(slot.insert(connection))),
+        };
+        result.map_err(|error| {
+            if error.is_io_error() || error.is_connection_dropped() || error.is_timeout() {
+                *slot = None;
+            }
+            Error::StoreUnavailable {
+                store: self.shown.clone(),
+                detail: redis_detail(&error),
+            }
         })
     }
 

@@ -127,3 +127,51 @@ fn an_unreachable_redis_is_exit_4() {
         stderr(&output)
     );
 }
+
+#[test]
+fn redis_down_during_a_refresh_keeps_the_new_tokens_once_it_is_back() {
+    let world = World::start(|c| {
+        c.expires_in = 1;
+        c.slow_delay = std::time::Duration::from_millis(800);
+    });
+    let data = world.folder("redis-data");
+    let mut redis = Redis::start_with(&[
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        data.to_str().unwrap(),
+    ]);
+    world.seed(&redis.url(), "/slow/token", false);
+    let home = world.folder("machine");
+    // The import kept no access token: this call refreshes, slowly.
+    let child = otw(&redis.url(), &home)
+        .args(["token", NAME])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    redis.stop(); // while the service is still answering
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    redis.resume();
+    let output = child.wait_with_output().unwrap();
+    assert_success(&output, "otw token across a Redis restart");
+    assert!(
+        stderr(&output).contains("cannot store the new tokens yet"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        stdout(&output).trim_end(),
+        world.provider.newest_access_token().unwrap()
+    );
+    assert_eq!(
+        load(&redis).tokens.refresh_token,
+        world.provider.newest_refresh_token()
+    );
+    assert_eq!(world.refreshes().len(), 1);
+}
