@@ -18,8 +18,8 @@ pub const PROFILE_FORMAT_VERSION: u32 = 1;
 /// The longest margin: a token is refreshed when it has less than this left.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
 
-/// One stored profile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One stored profile. `Debug` masks the secret values and hides the tokens.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Profile {
     /// Always [`PROFILE_FORMAT_VERSION`].
@@ -36,6 +36,17 @@ pub struct Profile {
     /// The tokens.
     #[serde(default)]
     pub tokens: Tokens,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let values: Vars = self.values.iter().collect();
+        f.debug_struct("Profile")
+            .field("preset_id", &self.preset_id)
+            .field("values", &values)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The tokens of a profile. `Debug` hides them.
