@@ -79,6 +79,16 @@ impl World {
         self.browser.client()
     }
 
+    /// Runs a Chrome DevTools Protocol command in the current window's page (e.g. where
+    /// downloads go).
+    pub async fn cdp(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        self.browser.cdp(cmd, params).await
+    }
+
     /// The wizard's own window (popups are others).
     pub fn main_window(&self) -> &WindowHandle {
         &self.main_window
