@@ -80,14 +80,20 @@ fn a_response_without_refresh_token_keeps_the_old_one() {
 #[test]
 fn debug_hides_tokens_and_secrets() {
     let text = format!("{:?}", tokens(0, None));
-    assert!(!text.contains("\"at\"") && !text.contains("\"rt\""), "{text}");
+    assert!(
+        !text.contains("\"at\"") && !text.contains("\"rt\""),
+        "{text}"
+    );
     let mut profile = sample();
     profile
         .values
         .insert("client_secret".to_owned(), "hush".to_owned());
     let text = format!("{profile:?}");
     assert!(!text.contains("hush") && !text.contains("\"rt\""), "{text}");
-    assert!(text.contains("\"id\""), "non-secret values are shown: {text}");
+    assert!(
+        text.contains("\"id\""),
+        "non-secret values are shown: {text}"
+    );
 }
 
 fn sample() -> Profile {

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// How long the provider takes before it answers a refresh (like a real endpoint's latency);
-/// it rotates only when it answers.
-const SERVICE_DELAY: Duration = Duration::from_millis(40);
+/// How long the provider takes before it answers a refresh, like a real token endpoint over the
+/// internet (100–500 ms); it rotates only when it answers.
+const SERVICE_DELAY: Duration = Duration::from_millis(150);
 const KILLS: usize = 100;
 
 #[test]

@@ -285,11 +285,17 @@ impl Redis {
             .spawn()
             .expect("redis-server starts");
         self.child = Some(child);
+        // Ready once PING answers PONG: while it loads its append-only file it answers LOADING.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        let client = redis::Client::open(self.url()).expect("a Redis URL");
+        while !client
+            .get_connection_with_timeout(Duration::from_secs(1))
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+            .is_ok_and(|answer| answer == "PONG")
+        {
             assert!(
                 Instant::now() < deadline,
-                "redis-server did not listen on {}",
+                "redis-server did not answer on {}",
                 self.port
             );
             std::thread::sleep(Duration::from_millis(20));
