@@ -201,3 +201,72 @@ impl Error {
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        let name = || "work".to_owned();
+        let store = || "the folder /s".to_owned();
+        let usage = [
+            Error::Usage("x".to_owned()),
+            Error::NotFound {
+                name: name(),
+                store: store(),
+            },
+            Error::Corrupt {
+                path: "/s/work.json".to_owned(),
+                detail: "x".to_owned(),
+            },
+            Error::InsecureEndpoint {
+                url: "http://x".to_owned(),
+            },
+            Error::Rejected {
+                name: name(),
+                detail: "invalid_client".to_owned(),
+                hint: None,
+            },
+        ];
+        for error in &usage {
+            assert_eq!(error.exit_code(), EXIT_USAGE, "{error}");
+        }
+        let reauthorize = [
+            Error::GrantRefused {
+                name: name(),
+                detail: "invalid_grant".to_owned(),
+            },
+            Error::NoRefreshToken { name: name() },
+        ];
+        for error in &reauthorize {
+            assert_eq!(error.exit_code(), EXIT_REAUTHORIZE, "{error}");
+            assert!(error.to_string().contains("otw login work"), "{error}");
+        }
+        let retry = [
+            Error::Service {
+                detail: "503".to_owned(),
+            },
+            Error::Network {
+                url: "https://x".to_owned(),
+                detail: "refused".to_owned(),
+            },
+            Error::LockTimeout {
+                name: name(),
+                waited_secs: 60,
+            },
+            Error::StoreUnavailable {
+                store: store(),
+                detail: "down".to_owned(),
+            },
+            Error::Unsaved {
+                name: name(),
+                store: store(),
+                detail: "down".to_owned(),
+            },
+        ];
+        for error in &retry {
+            assert_eq!(error.exit_code(), EXIT_RETRY, "{error}");
+        }
+    }
+}

@@ -240,3 +240,62 @@ pub fn classify(name: &str, error: TokenError) -> TokenAnswerError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{EXIT_RETRY, EXIT_USAGE};
+
+    fn class(status: u16, content_type: &str, body: &str) -> Result<(), i32> {
+        let answer = crate::http::Answer {
+            status,
+            content_type: Some(content_type.to_owned()),
+            body: body.to_owned(),
+        };
+        match parse_answer("work", &answer) {
+            Ok(_) => Ok(()),
+            Err(TokenAnswerError::InvalidGrant(_)) => Err(3),
+            Err(TokenAnswerError::Other(error)) => Err(error.exit_code()),
+        }
+    }
+
+    #[test]
+    fn token_answers_map_to_what_the_user_must_do() {
+        let json = "application/json";
+        assert_eq!(class(200, json, r#"{"access_token":"a"}"#), Ok(()));
+        assert_eq!(class(400, json, r#"{"error":"invalid_grant"}"#), Err(3));
+        assert_eq!(
+            class(401, json, r#"{"error":"invalid_client"}"#),
+            Err(EXIT_USAGE)
+        );
+        assert_eq!(
+            class(400, json, r#"{"error":"invalid_scope"}"#),
+            Err(EXIT_USAGE)
+        );
+        assert_eq!(
+            class(503, json, r#"{"error":"temporarily_unavailable"}"#),
+            Err(EXIT_RETRY)
+        );
+        assert_eq!(
+            class(500, json, r#"{"error":"server_error"}"#),
+            Err(EXIT_RETRY)
+        );
+        assert_eq!(
+            class(502, "text/html", "<h1>Bad gateway</h1>"),
+            Err(EXIT_RETRY)
+        );
+        assert_eq!(class(429, "text/plain", "slow down"), Err(EXIT_RETRY));
+        assert_eq!(
+            class(404, "text/html", "<h1>Not found</h1>"),
+            Err(EXIT_USAGE)
+        );
+        assert_eq!(
+            class(200, "text/html", "<html>login</html>"),
+            Err(EXIT_RETRY)
+        );
+        assert_eq!(
+            class(200, json, r#"{"token_type":"Bearer"}"#),
+            Err(EXIT_RETRY)
+        );
+    }
+}

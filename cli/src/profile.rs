@@ -182,6 +182,7 @@ impl Profile {
                 Some(index) => message[..index].to_owned(),
                 None => message,
             };
+            let message = without_quoted_values(&message);
             corrupt(format!(
                 "{message} at line {}, column {}",
                 error.line(),
@@ -196,6 +197,24 @@ impl Profile {
         }
         Ok(profile)
     }
+}
+
+/// serde_json quotes the string it found (`invalid type: string "…"`), which may be a token
+/// typed into the wrong field: the message keeps the quotes, not what was between them.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Checks a profile name: 1 to 64 ASCII letters, digits, `-`, `_` and `.`, not starting with

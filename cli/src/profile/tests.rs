@@ -151,6 +151,18 @@ fn a_damaged_profile_names_the_file_and_the_place() {
 }
 
 #[test]
+fn a_token_typed_into_the_wrong_field_is_not_echoed() {
+    let json = sample()
+        .to_json()
+        .replace("\"generation\": 0", "\"generation\": \"mock-rt-secret\"");
+    let message = Profile::from_json(&json, "/store/work.json")
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("mock-rt-secret"), "{message}");
+    assert!(message.contains("invalid type: string \"…\""), "{message}");
+}
+
+#[test]
 fn names_are_file_and_key_safe() {
     for good in ["work", "gh.ci", "a_b-c", "X1"] {
         assert!(check_name(good).is_ok(), "{good}");

@@ -438,3 +438,26 @@ fn help_documents_the_exit_codes() {
         stderr(&bad_name)
     );
 }
+
+#[test]
+fn the_default_store_is_under_the_xdg_data_home() {
+    let world = World::start(|_| {});
+    let home = world.folder("home");
+    let file = world.dir.path().join("export.json");
+    std::fs::write(&file, world.authorized_config("/token").to_json()).unwrap();
+    let import = otw("", &home)
+        .env_remove("OTW_STORE")
+        .args(["import"])
+        .arg(&file)
+        .args(["--name", NAME])
+        .output()
+        .unwrap();
+    assert_success(&import, "otw import into the default store");
+    let store = home.join(".local/share/otw");
+    assert!(profile_file(&store).exists(), "{}", stderr(&import));
+    assert!(
+        stderr(&import).contains(&store.display().to_string()),
+        "{}",
+        stderr(&import)
+    );
+}
