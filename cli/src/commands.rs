@@ -21,7 +21,13 @@ pub fn run(cli: Cli) -> Result<i32> {
             file,
             name,
             replace,
-        } => import(store.as_ref(), &file, name.as_deref(), replace),
+        } => import(
+            store.as_ref(),
+            &file,
+            name.as_deref(),
+            replace,
+            cli.lock_timeout,
+        ),
         Command::Login(args) => login(&keeper, args),
         Command::Token {
             name,
@@ -167,7 +173,13 @@ fn expiry_words(tokens: &Tokens) -> String {
 }
 
 /// `otw import`.
-fn import(store: &dyn Store, file: &Path, name: Option<&str>, replace: bool) -> Result<i32> {
+fn import(
+    store: &dyn Store,
+    file: &Path,
+    name: Option<&str>,
+    replace: bool,
+    lock_wait: std::time::Duration,
+) -> Result<i32> {
     let failed = |detail: String| Error::Import {
         file: file.to_owned(),
         detail,
@@ -206,10 +218,7 @@ fn import(store: &dyn Store, file: &Path, name: Option<&str>, replace: bool) -> 
         values,
         tokens,
     };
-    save_new(store, &name, profile, replace, |old| {
-        // Keep counting generations, so a waiting process sees the change.
-        old.map_or(1, |old| old.tokens.generation + 1)
-    })?;
+    save_new(store, &name, profile, replace, lock_wait)?;
     eprintln!("Imported profile `{name}` into {}.", store.describe());
     if has_tokens {
         eprintln!("`otw token {name}` prints its access token.");
@@ -228,9 +237,9 @@ fn save_new(
     name: &str,
     mut profile: Profile,
     replace: bool,
-    generation: impl FnOnce(Option<&Profile>) -> u64,
+    wait: std::time::Duration,
 ) -> Result<()> {
-    let mut guard = store.lock(name, std::time::Duration::from_secs(60))?;
+    let mut guard = store.lock(name, wait)?;
     let existing = guard.load()?;
     if existing.is_some() && !replace {
         return Err(Error::Exists {
@@ -238,7 +247,8 @@ fn save_new(
             store: store.describe(),
         });
     }
-    profile.tokens.generation = generation(existing.as_ref());
+    // Keep counting generations, so a process waiting on the lock sees the change.
+    profile.tokens.generation = existing.map_or(1, |old| old.tokens.generation + 1);
     guard.save(&profile)
 }
 
@@ -341,9 +351,7 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
         values,
         tokens,
     };
-    save_new(store, &args.name, profile, true, |old| {
-        old.map_or(1, |old| old.tokens.generation + 1)
-    })?;
+    save_new(store, &args.name, profile, true, keeper.lock_wait())?;
     eprintln!(
         "Authorized: profile `{}` is stored in {}; `otw token {}` prints its access token.",
         args.name,

@@ -62,6 +62,11 @@ impl<'s> Keeper<'s> {
         self.store
     }
 
+    /// How long it waits for a profile's lock.
+    pub fn lock_wait(&self) -> Duration {
+        self.lock_wait
+    }
+
     fn load(&self, name: &str) -> Result<Profile> {
         self.store.load(name)?.ok_or_else(|| Error::NotFound {
             name: name.to_owned(),
@@ -181,10 +186,16 @@ enum Refused {
 fn refresh(name: &str, profile: &Profile) -> Result<engine::token::TokenResponse, Refused> {
     let request =
         engine::request::refresh_request(&profile.settings, &profile.vars()).map_err(|error| {
-            Refused::Other(Error::Settings {
-                name: name.to_owned(),
-                what: "refresh request",
-                detail: error.to_string(),
+            Refused::Other(match error {
+                // Without refresh settings, an expired token needs a new authorization.
+                engine::request::BuildError::NoRefresh => Error::NoRefreshToken {
+                    name: name.to_owned(),
+                },
+                error => Error::Settings {
+                    name: name.to_owned(),
+                    what: "refresh request",
+                    detail: error.to_string(),
+                },
             })
         })?;
     let answer = crate::http::send(&request).map_err(Refused::Other)?;

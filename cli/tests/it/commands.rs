@@ -461,3 +461,34 @@ fn the_default_store_is_under_the_xdg_data_home() {
         stderr(&import)
     );
 }
+
+#[test]
+fn a_service_without_refresh_settings_asks_for_a_new_authorization() {
+    let world = World::start(|_| {});
+    let store = world.dir.path().join("store");
+    let home = world.folder("home");
+    let mut config = world.authorized_config("/token");
+    config.settings.refresh = None;
+    let file = world.dir.path().join("export.json");
+    std::fs::write(&file, config.to_json()).unwrap();
+    let store_text = store.to_str().unwrap();
+    assert_success(
+        &otw(store_text, &home)
+            .args(["import"])
+            .arg(&file)
+            .args(["--name", NAME])
+            .output()
+            .unwrap(),
+        "otw import",
+    );
+    let output = otw(store_text, &home)
+        .args(["token", NAME])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("otw login work"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -102,6 +102,9 @@ fn a_lock_held_elsewhere_keeps_waiters_from_refreshing() {
     assert!(stderr(&output).contains("is busy"), "{}", stderr(&output));
     assert!(world.refreshes().is_empty(), "no refresh without the lock");
     drop(guard);
+    let list = otw(&redis.url(), &home).arg("list").output().unwrap();
+    assert_success(&list, "otw list");
+    assert_eq!(stdout(&list), format!("{NAME}\n"));
     assert_success(
         &otw(&redis.url(), &home)
             .args(["token", NAME])
