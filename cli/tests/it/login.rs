@@ -198,3 +198,68 @@ fn a_forged_state_is_refused_and_nothing_is_stored() {
         "the forged code was not sent"
     );
 }
+
+/// Paste, the fallback: a redirect URI that is not on this machine's loopback, otw in a terminal
+/// (util-linux `script` gives it one), the user pastes the address the browser was sent to.
+#[test]
+fn the_redirect_address_can_be_pasted_in_a_terminal() {
+    use std::io::Write;
+    let world = World::start(|_| {});
+    let redirect_uri = world.provider.foreign_echo_url();
+    let vars = Vars::new().with("client_id", "e2e-client");
+    let file = world.dir.path().join("settings.json");
+    std::fs::write(
+        &file,
+        ConfigFile::new(None, world.settings("/token"), &vars, false).to_json(),
+    )
+    .unwrap();
+    let store = world.dir.path().join("store");
+    let home = world.folder("home");
+    let login = format!(
+        "{} login {NAME} --config {} --redirect-uri {redirect_uri} --no-browser --timeout 60",
+        env!("CARGO_BIN_EXE_otw"),
+        file.display()
+    );
+    let mut script = std::process::Command::new("script");
+    otw_environment(&mut script, store.to_str().unwrap(), &home);
+    let mut child = script
+        .args(["--quiet", "--return", "--command", &login, "/dev/null"])
+        .env("OTW_CLIENT_SECRET", "e2e-client-secret")
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("util-linux script runs");
+    let output = child.stdout.take().unwrap();
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let url = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("otw prints the authorization URL");
+        if line.trim().starts_with("http://") {
+            break line.trim().to_owned();
+        }
+    };
+    let answer = world.runtime.block_on(e2e::http::get(&url)).unwrap();
+    let location = answer.header("location").unwrap().to_owned();
+    assert!(location.starts_with(&redirect_uri), "{location}");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{location}").unwrap();
+    let status = child.wait().unwrap();
+    let rest = rest(&lines);
+    assert!(status.success(), "otw login with a pasted address: {rest}");
+    assert!(rest.contains("paste the address"), "{rest}");
+    let profile = stored(&store);
+    assert_eq!(
+        profile.tokens.refresh_token,
+        world.provider.newest_refresh_token()
+    );
+}

@@ -163,6 +163,12 @@ impl World {
 /// `otw` with `store` as its store and `home` as its home and XDG folders, no proxy variables.
 pub fn otw(store: &str, home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_otw"));
+    otw_environment(&mut command, store, home);
+    command
+}
+
+/// The environment [`otw`] runs in, for a command that starts otw itself (`script`).
+pub fn otw_environment(command: &mut Command, store: &str, home: &Path) {
     command
         .env("OTW_STORE", store)
         .env("HOME", home)
@@ -181,7 +187,6 @@ pub fn otw(store: &str, home: &Path) -> Command {
     ] {
         command.env_remove(proxy);
     }
-    command
 }
 
 /// Fails the test with otw's stderr unless it exited 0.
