@@ -1,5 +1,5 @@
 //! The global settings: which relay to use, whether to remember secrets on this device, forgetting
-//! everything, and exporting/importing a service's configuration.
+//! everything, exporting/importing a service's configuration, and exporting it for `otw` scripts.
 
 use leptos::prelude::*;
 use presets::ConfigFile;
@@ -15,6 +15,8 @@ pub fn SettingsPanel() -> impl IntoView {
     let state = WizardState::expect();
     let prefs = state.prefs;
     let include_secrets = RwSignal::new(false);
+    let scripts_refresh = RwSignal::new(false);
+    let scripts_commands = RwSignal::new(Vec::<String>::new());
     let status = RwSignal::new(None::<Status>);
 
     let set_relay_url = move |(url,): (String,)| {
@@ -64,6 +66,48 @@ pub fn SettingsPanel() -> impl IntoView {
                 "Exported, secrets included: keep the file somewhere safe.",
             ))),
             Ok(()) => status.set(Some(Status::ok("Exported without secrets."))),
+            Err(error) => status.set(Some(Status::error(error))),
+        }
+    };
+    // "Use in scripts": the refresh token (with the client secret) goes into the file only when
+    // the user ticks it; the commands shown next say how otw takes it from there.
+    let export_for_scripts = move |_| {
+        let Some(id) = state.service_id.get_untracked() else {
+            status.set(Some(Status::error(
+                "Choose a service first; there is nothing to export yet.",
+            )));
+            return;
+        };
+        let preset_id = (id != CUSTOM_SERVICE).then_some(id.as_str());
+        let vars = untrack(|| state.vars());
+        let with_refresh = scripts_refresh.get_untracked();
+        let file = ConfigFile::new(
+            preset_id,
+            state.settings.get_untracked(),
+            &vars,
+            with_refresh,
+        );
+        let has_refresh = file.values.contains_key("refresh_token");
+        match crate::browser::download(
+            &file.script_file_name(),
+            "application/json",
+            &file.to_json(),
+        ) {
+            Ok(()) => {
+                let message = match (with_refresh, has_refresh) {
+                    (true, true) => {
+                        "Exported with the refresh token and the client secret: store the file like a password and delete it once imported."
+                    }
+                    (true, false) => {
+                        "Exported, but there is no refresh token yet (get the tokens in step 3 first): otw login will authorize from the terminal."
+                    }
+                    (false, _) => {
+                        "Exported without secrets: otw login will authorize from the terminal and ask for the client secret."
+                    }
+                };
+                status.set(Some(Status::ok(message)));
+                scripts_commands.set(file.otw_commands());
+            }
             Err(error) => status.set(Some(Status::error(error))),
         }
     };
@@ -159,6 +203,27 @@ pub fn SettingsPanel() -> impl IntoView {
                     />
                 </div>
             </div>
+            <h3>"Use in scripts"</h3>
+            <p class="help">
+                "otw, the command-line token keeper, hands cron jobs, CI steps and pipelines a valid access token "
+                "from this configuration and keeps it refreshed (see cli/README.md)."
+            </p>
+            <div class="row wrap">
+                <button type="button" class="button secondary" data-testid="export-scripts" on:click=export_for_scripts>
+                    "Export for scripts…"
+                </button>
+                <CheckboxField
+                    label="Include the refresh token (and the client secret)"
+                    testid="export-scripts-refresh"
+                    checked=scripts_refresh
+                    on_change=move |(on,): (bool,)| scripts_refresh.set(on)
+                    help="Without it, otw login authorizes again from the terminal. With it, the file opens your account: keep it like a password."
+                />
+            </div>
+            <Show when=move || !scripts_commands.get().is_empty()>
+                <p class="help">"Then, in the folder you saved the file to:"</p>
+                <pre class="code" data-testid="scripts-commands">{move || scripts_commands.get().join("\n")}</pre>
+            </Show>
             <StatusLine status=status testid="settings-status" />
         </section>
     }

@@ -14,7 +14,8 @@
 //!   [`nginx`]: Debian's nginx as the proxy baseline; [`loadgen`]: the HTTP load generator.
 //! - [`browser`]: chromedriver + headless Chromium through fantoccini.
 //! - One module per measurement: [`weight`], [`tti`], [`proxy`], [`redirect`], [`memory`],
-//!   [`engine`] (reads the criterion bench `engine/benches/render.rs`).
+//!   [`engine`] (reads the criterion bench `engine/benches/render.rs`), [`otw`] (the command-line
+//!   token keeper against a Python script and curl).
 //!
 //! Everything listens on and connects to loopback only.
 
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod loadgen;
 pub mod memory;
 pub mod nginx;
+pub mod otw;
 pub mod process;
 pub mod proxy;
 pub mod redirect;

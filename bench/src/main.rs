@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bench::otw::OtwInputs;
 use bench::report::{Row, Status, Unit, markdown_table, text_table};
 use bench::weight::WeightInputs;
-use bench::{Plan, Result, engine, memory, proxy, redirect, tti, weight};
+use bench::{Plan, Result, engine, memory, otw, proxy, redirect, tti, weight};
 use clap::Parser;
 
 /// Measure the wizard and the relay next to what users would pick instead, and print one table.
@@ -16,7 +17,7 @@ struct Args {
     /// Run each measurement once on tiny inputs (to prove they still work; figures are rough).
     #[arg(long)]
     smoke: bool,
-    /// Only these measurements (comma-separated): weight, tti, proxy, memory, redirect, engine.
+    /// Only these measurements (comma-separated): weight, tti, proxy, memory, redirect, engine, otw.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Section>,
     /// The workspace root (for `cargo bench -p engine`).
@@ -31,6 +32,12 @@ struct Args {
     /// The relay binary (release build).
     #[arg(long)]
     relay: PathBuf,
+    /// The `otw` binary (the command-line token keeper).
+    #[arg(long)]
+    otw: PathBuf,
+    /// A Python interpreter with `requests` (the hand-written baseline of the otw rows).
+    #[arg(long)]
+    python: PathBuf,
     /// cargo's wasm output for the app before wasm-bindgen (for the weight by crate).
     #[arg(long)]
     app_wasm: Option<PathBuf>,
@@ -54,15 +61,17 @@ enum Section {
     Memory,
     Redirect,
     Engine,
+    Otw,
 }
 
-const ALL: [Section; 6] = [
+const ALL: [Section; 7] = [
     Section::Weight,
     Section::Tti,
     Section::Proxy,
     Section::Memory,
     Section::Redirect,
     Section::Engine,
+    Section::Otw,
 ];
 
 impl Section {
@@ -74,6 +83,7 @@ impl Section {
             Section::Memory => "relay memory",
             Section::Redirect => "redirect to wizard",
             Section::Engine => "engine render",
+            Section::Otw => "otw token keeper",
         }
     }
 
@@ -81,7 +91,7 @@ impl Section {
     fn unit(self) -> Unit {
         match self {
             Section::Weight => Unit::Bytes,
-            Section::Tti | Section::Redirect => Unit::Millis,
+            Section::Tti | Section::Redirect | Section::Otw => Unit::Millis,
             Section::Proxy => Unit::PerSecond,
             Section::Memory => Unit::MemoryBytes,
             Section::Engine => Unit::Nanos,
@@ -197,6 +207,13 @@ async fn run_section(
             let cargo =
                 std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
             engine::measure(&cargo, &args.root, work, plan)
+        }
+        Section::Otw => {
+            let inputs = OtwInputs {
+                otw: args.otw.clone(),
+                python: args.python.clone(),
+            };
+            otw::measure(&inputs, work, plan).await
         }
     }
 }

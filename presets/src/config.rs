@@ -141,6 +141,36 @@ impl ConfigFile {
             .any(|name| SECRET_VARIABLES.contains(&name.as_str()))
     }
 
+    /// The name `otw` (the command-line token keeper) gives this configuration's profile: the
+    /// preset id, or `custom` for custom settings.
+    pub fn profile_name(&self) -> &str {
+        self.preset_id.as_deref().unwrap_or("custom")
+    }
+
+    /// The file name a "use in scripts" export is saved under.
+    pub fn script_file_name(&self) -> String {
+        format!("otw-{}.json", self.profile_name())
+    }
+
+    /// The shell commands that put this file to use with `otw` once it is saved: import it, then
+    /// — when it carries no refresh token — authorize from the terminal, then print a token.
+    pub fn otw_commands(&self) -> Vec<String> {
+        let profile = self.profile_name();
+        let mut commands = vec![format!(
+            "otw import {} --name {profile}",
+            self.script_file_name()
+        )];
+        if self
+            .values
+            .get("refresh_token")
+            .is_none_or(|token| token.is_empty())
+        {
+            commands.push(format!("otw login {profile}"));
+        }
+        commands.push(format!("otw token {profile}"));
+        commands
+    }
+
     /// The configuration as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         // Only strings, numbers, booleans and string-keyed maps: serialization cannot fail.

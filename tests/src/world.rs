@@ -79,6 +79,47 @@ impl World {
         self.browser.client()
     }
 
+    /// Runs a Chrome DevTools Protocol command in the current window's page (where
+    /// downloads go, colour scheme and screen size emulation).
+    pub async fn cdp(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        self.browser.cdp(cmd, params).await
+    }
+
+    /// Sends the page's downloads to a fresh, empty folder and returns it.
+    pub async fn catch_downloads(&self) -> Result<PathBuf> {
+        let dir = crate::workspace_root().join("target/e2e-downloads");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|source| E2eError::Io {
+            doing: format!("creating {}", dir.display()),
+            source,
+        })?;
+        self.cdp(
+            "Browser.setDownloadBehavior",
+            serde_json::json!({ "behavior": "allow", "downloadPath": dir.to_string_lossy() }),
+        )
+        .await?;
+        Ok(dir)
+    }
+
+    /// Waits until Chromium has written the download `path` as JSON, and returns it.
+    pub async fn downloaded_json(&self, path: &std::path::Path) -> Result<serde_json::Value> {
+        check::until(
+            self.client(),
+            &format!("the download {} to arrive", path.display()),
+            check::TIMEOUT,
+            async || {
+                Ok(std::fs::read_to_string(path)
+                    .ok()
+                    .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok()))
+            },
+        )
+        .await
+    }
+
     /// The wizard's own window (popups are others).
     pub fn main_window(&self) -> &WindowHandle {
         &self.main_window
@@ -118,15 +159,6 @@ impl World {
             .doing(|| "reloading the wizard".to_owned())?;
         check::visible(client, "step-indicator").await?;
         check::at_step(client, 1).await
-    }
-
-    /// Runs a Chrome DevTools Protocol command in the current page (downloads, emulation).
-    pub async fn cdp(
-        &self,
-        cmd: &'static str,
-        params: serde_json::Value,
-    ) -> Result<serde_json::Value> {
-        self.browser.cdp(cmd, params).await
     }
 
     /// Switches back to the wizard's window.

@@ -62,6 +62,7 @@ pub fn command(args: &[String]) -> Result<()> {
 /// Builds the app (unless told not to), the baseline page, the relay and the runner, then runs it.
 pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
     setup::browser()?;
+    let python = setup::python_requests(root)?;
     if options.build_app {
         build_app(tools)?;
     }
@@ -81,7 +82,7 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
     status(&mut trunk, "trunk build (baseline counter)")?;
 
     let profile = if options.smoke { "debug" } else { "release" };
-    eprintln!("xtask: building the relay and the benchmark runner ({profile})");
+    eprintln!("xtask: building the relay, otw and the benchmark runner ({profile})");
     let mut build = cargo(root);
     build.args([
         "build",
@@ -89,13 +90,15 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         "--package",
         "relay",
         "--package",
+        "cli",
+        "--package",
         "bench",
     ]);
     if !options.smoke {
         build.arg("--release");
         twiggy()?;
     }
-    status(&mut build, "cargo build (relay, bench)")?;
+    status(&mut build, "cargo build (relay, otw, bench)")?;
 
     let command_line = if options.smoke {
         "cargo xtask bench --smoke"
@@ -113,6 +116,10 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         .arg(&baseline_dist)
         .arg("--relay")
         .arg(target.join(profile).join("relay"))
+        .arg("--otw")
+        .arg(target.join(profile).join("otw"))
+        .arg("--python")
+        .arg(&python)
         .arg("--app-wasm")
         .arg(target.join("wasm32-unknown-unknown/wasm-release/app.wasm"))
         .args(["--command", command_line])

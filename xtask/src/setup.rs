@@ -134,13 +134,59 @@ fn npm_install(prefix: &Path, package: &str) -> Result<()> {
     )
 }
 
+/// A Python virtual environment with `requests` in target/tools/python, for the otw benchmark's
+/// hand-written baseline; returns its interpreter.
+pub fn python_requests(root: &Path) -> Result<PathBuf> {
+    let prefix = root.join("target/tools/python");
+    let python = prefix.join("bin/python");
+    if output(Command::new(&python).args(["-c", "import requests"])).is_some() {
+        return Ok(python);
+    }
+    eprintln!(
+        "xtask: installing Python's requests from PyPI into {}",
+        prefix.display()
+    );
+    status(
+        Command::new("python3").args(["-m", "venv"]).arg(&prefix),
+        "python3 -m venv (Debian: apt-get install python3-venv)",
+    )?;
+    status(
+        Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "requests>=2.32,<3",
+        ]),
+        "pip install requests",
+    )?;
+    Ok(python)
+}
+
+/// Debian's redis-server for the otw tests (they start their own on a free loopback port).
+pub fn redis_server() -> Result<()> {
+    if Path::new("/usr/bin/redis-server").exists() {
+        return Ok(());
+    }
+    apt_install(&["redis-server"], "the otw tests need redis-server")
+}
+
 /// Debian's Chromium and ChromeDriver for the browser tests.
 pub fn browser() -> Result<()> {
     let present = |p: &str| Path::new(p).exists();
     if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
         return Ok(());
     }
-    eprintln!("xtask: installing Debian's chromium and chromium-driver");
+    apt_install(
+        &["chromium", "chromium-driver"],
+        "the browser tests need chromium and chromium-driver",
+    )
+}
+
+/// `apt-get install` (through sudo unless root), after an update.
+fn apt_install(packages: &[&str], why: &str) -> Result<()> {
+    eprintln!("xtask: installing Debian's {}", packages.join(" and "));
     let root_user = output(Command::new("id").arg("-u")).is_some_and(|id| id.trim() == "0");
     let apt = |args: &[&str]| {
         let mut command = if root_user {
@@ -152,13 +198,12 @@ pub fn browser() -> Result<()> {
             command.arg("apt-get");
         }
         command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        status(
-            &mut command,
-            "apt-get (the browser tests need chromium and chromium-driver)",
-        )
+        status(&mut command, &format!("apt-get ({why})"))
     };
     apt(&["update", "-q"])?;
-    apt(&["install", "-y", "-q", "chromium", "chromium-driver"])
+    let mut install = vec!["install", "-y", "-q"];
+    install.extend_from_slice(packages);
+    apt(&install)
 }
 
 fn cargo_install(args: &[&str]) -> Result<()> {

@@ -270,3 +270,30 @@ fn oversized_file_and_value_are_refused() {
             .contains("16 KiB")
     );
 }
+
+#[test]
+fn otw_commands_import_then_token_or_login_without_a_refresh_token() {
+    let with_refresh = quickbooks_config(true);
+    assert_eq!(with_refresh.script_file_name(), "otw-quickbooks.json");
+    assert_eq!(
+        with_refresh.otw_commands(),
+        [
+            "otw import otw-quickbooks.json --name quickbooks",
+            "otw token quickbooks"
+        ]
+    );
+    let without = quickbooks_config(false);
+    assert_eq!(
+        without.otw_commands(),
+        [
+            "otw import otw-quickbooks.json --name quickbooks",
+            "otw login quickbooks",
+            "otw token quickbooks"
+        ]
+    );
+    let mut custom = quickbooks_config(true);
+    custom.preset_id = None;
+    custom.values.remove("refresh_token");
+    assert_eq!(custom.profile_name(), "custom");
+    assert_eq!(custom.otw_commands()[1], "otw login custom");
+}

@@ -2,11 +2,10 @@
 //! and steps; a full browser storage is said, and what was saved before stays; whatever the
 //! wizard exports, it imports again; names the settings cannot use are refused where typed.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use e2e::world::World;
-use e2e::{CmdContext, E2eError, Result, action, check, find};
+use e2e::{CmdContext, Result, action, check, find};
 use serde_json::json;
 
 use crate::flows;
@@ -126,17 +125,12 @@ pub async fn what_the_wizard_exports_it_imports(w: &World) -> Result<()> {
     action::fill(c, "variable-definitions", "tenant=common").await?;
     check::visible(c, "variable-tenant").await?;
 
-    let downloads = download_dir()?;
-    w.cdp(
-        "Browser.setDownloadBehavior",
-        json!({ "behavior": "allow", "downloadPath": downloads.to_string_lossy() }),
-    )
-    .await?;
+    let downloads = w.catch_downloads().await?;
     action::click(c, "settings-toggle").await?;
     action::click(c, "export-config").await?;
     check::shows_containing(c, "settings-status", "Exported").await?;
     let file = downloads.join("oauth-custom.json");
-    wait_for_file(&file).await?;
+    w.downloaded_json(&file).await?;
 
     action::click(c, "forget-everything").await?;
     check::at_step(c, 1).await?;
@@ -150,29 +144,6 @@ pub async fn what_the_wizard_exports_it_imports(w: &World) -> Result<()> {
         format!("the import should name what the settings still need, but said: {said}")
     })?;
     check::visible(c, "variable-tenant").await
-}
-
-fn download_dir() -> Result<PathBuf> {
-    let dir = e2e::workspace_root().join("target/e2e-downloads");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|source| E2eError::Io {
-        doing: format!("creating {}", dir.display()),
-        source,
-    })?;
-    Ok(dir)
-}
-
-async fn wait_for_file(path: &std::path::Path) -> Result<()> {
-    for _ in 0..100 {
-        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(E2eError::Expectation(format!(
-        "the export did not arrive at {} within 10 s",
-        path.display()
-    )))
 }
 
 /// Whether the element with `testid` can be clicked.

@@ -14,6 +14,7 @@ mod persistence;
 mod preset_flow;
 mod redirect_capture;
 mod refresh;
+mod scripts_export;
 mod token_endpoints;
 
 use std::future::Future;
@@ -73,6 +74,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("forget_everything_clears_settings", |w| {
         Box::pin(persistence::forget_everything_clears_settings(w))
     }),
+    (
+        "export_for_scripts_includes_refresh_token_only_when_chosen",
+        |w| Box::pin(scripts_export::export_for_scripts_includes_refresh_token_only_when_chosen(w)),
+    ),
     ("automatic_refresh_keeps_rotated_token", |w| {
         Box::pin(refresh::automatic_refresh_keeps_rotated_token(w))
     }),
