@@ -172,6 +172,26 @@ fn expiry_words(tokens: &Tokens) -> String {
     }
 }
 
+/// Reads a configuration the wizard exported. The wizard exports settings still being typed;
+/// a script needs them complete, so their problems are refused here, each naming its field.
+fn read_config(file: &Path) -> Result<ConfigFile> {
+    let failed = |detail: String| Error::Import {
+        file: file.to_owned(),
+        detail,
+    };
+    let text = std::fs::read_to_string(file).map_err(|error| failed(error.to_string()))?;
+    let config = ConfigFile::from_json(&text).map_err(|error| failed(error.to_string()))?;
+    let problems = config.settings_problems();
+    if !problems.is_empty() {
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(failed(format!(
+            "the settings are not complete: {}; finish them in the wizard and export again",
+            listed.join("; ")
+        )));
+    }
+    Ok(config)
+}
+
 /// `otw import`.
 fn import(
     store: &dyn Store,
@@ -180,12 +200,7 @@ fn import(
     replace: bool,
     lock_wait: std::time::Duration,
 ) -> Result<i32> {
-    let failed = |detail: String| Error::Import {
-        file: file.to_owned(),
-        detail,
-    };
-    let text = std::fs::read_to_string(file).map_err(|error| failed(error.to_string()))?;
-    let config = ConfigFile::from_json(&text).map_err(|error| failed(error.to_string()))?;
+    let config = read_config(file)?;
     let name = match name {
         Some(name) => name.to_owned(),
         None => config.preset_id.clone().unwrap_or_else(|| {
@@ -273,12 +288,7 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
             )
         }
         (None, Some(file), _) => {
-            let failed = |detail: String| Error::Import {
-                file: file.clone(),
-                detail,
-            };
-            let text = std::fs::read_to_string(file).map_err(|error| failed(error.to_string()))?;
-            let config = ConfigFile::from_json(&text).map_err(|error| failed(error.to_string()))?;
+            let config = read_config(file)?;
             let mut values = config.values;
             values.remove("token");
             values.remove("refresh_token");

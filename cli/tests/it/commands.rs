@@ -207,6 +207,24 @@ fn import_refuses_to_overwrite_and_reports_broken_files() {
         "{message}"
     );
 
+    // Exported while step 3 was still empty: the wizard takes it back, a script cannot use it.
+    let mut incomplete = setup.world.authorized_config("/token");
+    incomplete.settings.token.url = String::new();
+    std::fs::write(&file, incomplete.to_json()).unwrap();
+    let unfinished = setup
+        .otw()
+        .args(["import"])
+        .arg(&file)
+        .args(["--name", "unfinished"])
+        .output()
+        .unwrap();
+    assert_eq!(unfinished.status.code(), Some(2));
+    let message = stderr(&unfinished);
+    assert!(
+        message.contains("not complete") && message.contains("Token URL"),
+        "{message}"
+    );
+
     let missing = setup.run(&["import", "/nonexistent/export.json"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(
