@@ -462,7 +462,8 @@ fn SignIn() -> impl IntoView {
     let kept = Memo::new(move |_| state.authorization(|a| a.callback_params.clone()));
     view! {
         <section class="card" aria-labelledby="signin-title">
-            <h2 id="signin-title">"Sign in and approve"</h2>
+            <h2 id="signin-title">"Client-flow authorization"</h2>
+            <p class="help">"You sign in at the service and approve access; the code it sends back comes here."</p>
             <div class="row wrap">
                 <button
                     type="button"
@@ -471,7 +472,7 @@ fn SignIn() -> impl IntoView {
                     disabled=move || state.client_id.with(|id| id.trim().is_empty())
                     on:click=move |_| flow::start(state)
                 >
-                    "Start client authorization flow…"
+                    "Start client-flow authorization…"
                 </button>
                 <span class="help">
                     {move || state.client_id.with(|id| id.trim().is_empty()).then(|| {
