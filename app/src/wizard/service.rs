@@ -367,7 +367,7 @@ fn Discovery() -> impl IntoView {
                             .map(|decision| {
                                 view! {
                                     <dt>{decision.label}</dt>
-                                    <dd class="wrap" data-testid=format!("discovery-{}", decision.key)>{decision.value}</dd>
+                                    <dd class="wrap" data-testid=format!("decided-{}", decision.key)>{decision.value}</dd>
                                 }
                             })
                             .collect_view()
