@@ -970,16 +970,16 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
             let client_id = authenticate(&inner.config, incoming)?;
             let token = first(params, "refresh_token")
                 .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-            if let Some(&family) = inner.used_refresh_tokens.get(token) {
-                if inner.config.revoke_family_on_reuse {
-                    inner
-                        .refresh_tokens
-                        .retain(|_, grant| grant.family != family);
-                    inner.revoked_families.push(family);
-                    return Err(OAuthError::invalid_grant(
-                        "The refresh token was already used: every token of this grant is revoked (reuse detection).",
-                    ));
-                }
+            if let Some(&family) = inner.used_refresh_tokens.get(token)
+                && inner.config.revoke_family_on_reuse
+            {
+                inner
+                    .refresh_tokens
+                    .retain(|_, grant| grant.family != family);
+                inner.revoked_families.push(family);
+                return Err(OAuthError::invalid_grant(
+                    "The refresh token was already used: every token of this grant is revoked (reuse detection).",
+                ));
             }
             let grant = inner
                 .refresh_tokens

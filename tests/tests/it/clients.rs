@@ -53,13 +53,13 @@ pub async fn public_client_gets_and_refreshes_tokens(w: &World) -> Result<()> {
     check::expect(issued.refresh_token.is_some(), || {
         "the mock issued no refresh token to the public client".to_owned()
     })?;
-    for request in [flows::last_request(w, "/token")?] {
-        flows::expect_param(&request, "client_id", &public)?;
-        flows::expect_no_param(&request, "client_secret")?;
-        check::expect(request.basic_client_id.is_none(), || {
-            "a public client sent a Basic header".to_owned()
-        })?;
-    }
+    let exchange = flows::last_request(w, "/token")?;
+    flows::expect_param(&exchange, "grant_type", "authorization_code")?;
+    flows::expect_param(&exchange, "client_id", &public)?;
+    flows::expect_no_param(&exchange, "client_secret")?;
+    check::expect(exchange.basic_client_id.is_none(), || {
+        "a public client sent a Basic header".to_owned()
+    })?;
     let authorize = flows::last_request(w, "/authorize")?;
     flows::expect_param(&authorize, "code_challenge_method", "S256")?;
 
