@@ -315,15 +315,15 @@ pub fn blank_token(client_flow: bool) -> EndpointSettings {
     }
 }
 
-/// Whether the settings use the client id: a client flow, client authentication, or a template
-/// with `{client_id}`.
+/// Whether the settings use the client id: a client flow, client authentication (a public
+/// client's included), or a template with `{client_id}`.
 pub fn needs_client_id(settings: &ServiceSettings) -> bool {
     let uses = |source: &str| {
         engine::template::Template::parse(source)
             .is_ok_and(|t| t.variables().contains(&"client_id"))
     };
     let endpoint_uses = |e: &EndpointSettings| {
-        e.client_auth != engine::ClientAuth::None
+        e.client_auth_sends_client_id()
             || uses(&e.url)
             || e.query
                 .iter()
@@ -894,6 +894,10 @@ mod tests {
             "Basic client authentication sends it"
         );
         settings.token.client_auth = engine::ClientAuth::None;
+        assert!(
+            needs_client_id(&settings),
+            "a public client's refresh sends it"
+        );
         settings.refresh = None;
         assert!(!needs_client_id(&settings));
         settings.token.body.push(engine::Param {

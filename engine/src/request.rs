@@ -167,6 +167,14 @@ impl EndpointSettings {
     }
 }
 
+impl EndpointSettings {
+    /// Whether its client authentication sends the `{client_id}`: Basic and body always, "None"
+    /// on a code exchange or refresh (a public client names itself there).
+    pub fn client_auth_sends_client_id(&self) -> bool {
+        self.client_auth != ClientAuth::None || identifies_public_client(&self.grant_type)
+    }
+}
+
 fn param(name: &str, value: &str, optional: bool) -> Param {
     Param {
         name: name.to_owned(),

@@ -370,10 +370,12 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                         .get()
                         .err()
                         .map(|error| {
+                            let hint = error.hint();
                             view! {
                                 <p class="field-error" data-testid=testid("template-error") role="alert">
                                     {error.to_string()}
                                 </p>
+                                {hint.map(|hint| view! { <p class="hint" data-testid=testid("template-hint")>{hint}</p> })}
                             }
                         })
                 }}
@@ -592,6 +594,10 @@ fn AutoRefresh() -> impl IntoView {
         None if !state.prefs.auto_refresh.get() => "Off".to_owned(),
         None if state.settings.with(|s| s.refresh.is_none()) => {
             "Not possible: no refresh settings".to_owned()
+        }
+        None if !state.settings.with(ServiceSettings::expects_refresh_token) => {
+            "Not used: client credentials bring no refresh token; call the bearer request again"
+                .to_owned()
         }
         None if !calls::can_refresh(state) => "Waiting for a refresh token".to_owned(),
         None => "Not needed: the token has no stated expiry".to_owned(),

@@ -724,3 +724,20 @@ fn repeated_extra_authorization_params_are_kept() {
         "{url}"
     );
 }
+
+#[test]
+fn which_client_auth_sends_the_client_id() {
+    let mut token = EndpointSettings::client_credentials("https://id.example/token");
+    assert!(token.client_auth_sends_client_id(), "Basic");
+    token.client_auth = ClientAuth::None;
+    assert!(
+        !token.client_auth_sends_client_id(),
+        "None with client credentials"
+    );
+    let mut refresh = EndpointSettings::refresh_token("https://id.example/token");
+    refresh.client_auth = ClientAuth::None;
+    assert!(
+        refresh.client_auth_sends_client_id(),
+        "a public client's refresh"
+    );
+}

@@ -229,6 +229,18 @@ pub async fn build_errors_come_with_a_hint(w: &World) -> Result<()> {
     action::click(c, "call-bearer").await?;
     check::shows_containing(c, "error-box", "variable {code} is empty").await?;
     check::shows_containing(c, "error-hint", "run client-flow authorization in step 2").await?;
+    check::shows_containing(c, "bearer-template-hint", "run client-flow authorization").await?;
+    // A broken template says how templates are written, in the preview and on the call.
+    action::fill_lines(
+        c,
+        "bearer-body",
+        &["grant_type={grant_type}", "audience={audience"],
+    )
+    .await?;
+    check::shows_containing(c, "bearer-template-error", "is not closed").await?;
+    check::shows_containing(c, "bearer-template-hint", "A variable is written {name}").await?;
+    action::click(c, "call-bearer").await?;
+    check::shows_containing(c, "error-hint", "A variable is written {name}").await?;
     Ok(())
 }
 
