@@ -678,14 +678,13 @@ fn Export() -> impl IntoView {
             serde_json::to_string_pretty(&serde_json::Value::Object(object)).unwrap_or_default(),
         );
     };
-    let export_curl = move |_| {
+    let curl_text = move |reveal: bool| {
         let kind = if untrack(|| calls::can_refresh(state)) {
             CallKind::Refresh
         } else {
             CallKind::Bearer
         };
-        let reveal = with_secrets.get_untracked();
-        let text = match untrack(|| calls::shown_request(state, kind, reveal)) {
+        match untrack(|| calls::shown_request(state, kind, reveal)) {
             Ok(request) => {
                 let what = if kind == CallKind::Refresh {
                     "refresh request"
@@ -700,9 +699,9 @@ fn Export() -> impl IntoView {
                 format!("# The {what}. {secrets}\n{}", request.to_curl())
             }
             Err(error) => format!("# The request cannot be built yet: {error}"),
-        };
-        output.set(text);
+        }
     };
+    let export_curl = move |_| output.set(curl_text(with_secrets.get_untracked()));
     let export_env = move |_| {
         let mut lines = vec![format!(
             "ACCESS_TOKEN={}",
@@ -730,17 +729,28 @@ fn Export() -> impl IntoView {
                 <button type="button" class="button secondary" data-testid="export-json" on:click=export_json>"JSON"</button>
                 <button type="button" class="button secondary" data-testid="export-curl" on:click=export_curl>"curl"</button>
                 <button type="button" class="button secondary" data-testid="export-env" on:click=export_env>".env"</button>
-                <CheckboxField
-                    label="Include secrets in the curl command"
-                    testid="export-curl-secrets"
-                    checked=with_secrets
-                    on_change=move |(on,): (bool,)| with_secrets.set(on)
-                    help="Off: the client secret and tokens are masked. On: the command runs as is, so anyone who sees it can use your client and tokens."
-                />
                 <Show when=has_output>
                     <CopyButton text=output testid="copy-export" what="Copy the export" />
                 </Show>
             </div>
+            <CheckboxField
+                label="Include secrets in the curl command"
+                testid="export-curl-secrets"
+                checked=with_secrets
+                on_change=move |(on,): (bool,)| {
+                    with_secrets.set(on);
+                    // A curl command on show follows the choice at once, so unticking hides the secrets.
+                    if output.with_untracked(|o| o.starts_with("# The ")) {
+                        output.set(curl_text(on));
+                    }
+                }
+                help="Off: the client secret and tokens are masked."
+            />
+            <Show when=move || with_secrets.get()>
+                <p class="warning" data-testid="export-secrets-warning" role="alert">
+                    "The curl command will contain your client secret and tokens in clear: anyone who sees it can use them. Do not paste it into tickets, chats or shared shells."
+                </p>
+            </Show>
             <pre class="code" class:hidden=move || !has_output() data-testid="export-output" aria-live="polite">
                 {move || output.get()}
             </pre>

@@ -36,6 +36,8 @@ pub async fn discovery_of_a_public_only_service_says_what_it_decided(w: &World) 
     )
     .await?;
     check::shows_containing(c, "decided-issuer", provider.base_url()).await?;
+    w.screenshot_at("1-discovery-decided", "discovery-summary")
+        .await?;
     Ok(())
 }
 
@@ -265,6 +267,8 @@ pub async fn withheld_offline_access_is_explained(w: &World) -> Result<()> {
     })?;
     check::shows_containing(c, "result-scope-missing", "Not granted: offline_access").await?;
     check::shows_containing(c, "result-scope-missing", "prompt=consent").await?;
+    w.screenshot_at("3-scope-missing", "result-scope-missing")
+        .await?;
     Ok(())
 }
 
@@ -286,10 +290,19 @@ pub async fn curl_export_is_masked_unless_secrets_are_included(w: &World) -> Res
         masked.contains("••••••") && !masked.contains(&basic),
         || format!("the default curl export should be masked: {masked}"),
     )?;
+    check::hidden(c, "export-secrets-warning").await?;
     action::set_checked(c, "export-curl-secrets", true).await?;
+    check::shows_containing(c, "export-secrets-warning", "in clear").await?;
     action::click(c, "export-curl").await?;
     check::shows_containing(c, "export-output", &basic).await?;
     check::shows_containing(c, "export-output", "keep it private").await?;
+    // Unticking masks the command on show again.
+    action::set_checked(c, "export-curl-secrets", false).await?;
+    check::shows_containing(c, "export-output", "Secrets are masked").await?;
+    action::set_checked(c, "export-curl-secrets", true).await?;
+    check::shows_containing(c, "export-output", &basic).await?;
+    w.screenshot_at("3-export-with-secrets", "export-secrets-warning")
+        .await?;
     Ok(())
 }
 
