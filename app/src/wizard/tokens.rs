@@ -449,23 +449,15 @@ fn format_request(request: &HttpRequest) -> String {
 fn CallButton(kind: CallKind) -> impl IntoView {
     let state = WizardState::expect();
     let busy = move || state.calling.get().is_some();
-    let (testid, label, class) = match kind {
-        CallKind::Bearer => (
-            "call-bearer",
-            "Call Bearer Token Endpoint",
-            "button primary",
-        ),
-        CallKind::Refresh => (
-            "call-refresh",
-            "Call the Refresh Token Endpoint",
-            "button primary",
-        ),
+    let (testid, label) = match kind {
+        CallKind::Bearer => ("call-bearer", "Call Bearer Token Endpoint"),
+        CallKind::Refresh => ("call-refresh", "Call the Refresh Token Endpoint"),
     };
     view! {
         <div class="call-bar">
             <button
                 type="button"
-                class=class
+                class="button primary"
                 data-testid=testid
                 disabled=busy
                 on:click=move |_| leptos::task::spawn_local(calls::call(state, kind))
