@@ -311,3 +311,35 @@ fn engine_basic(id: &str, secret: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
 }
+
+/// A service that uses the password grant (Dayforce): ticking client-flow authorization makes
+/// the token request a code exchange, and unticking brings the password request back as it was,
+/// which still gets a token.
+pub async fn the_password_grant_comes_back_after_ticking_and_unticking(w: &World) -> Result<()> {
+    let c = w.client();
+    let config = w.provider.config();
+    w.provider.configure(|config| {
+        config.password_client_id = "Dayforce.HCMAnywhere.Client".to_owned();
+    });
+    action::choose_service(c, "dayforce").await?;
+    action::fill(c, "variable-company_id", "acme").await?;
+    action::set_checked(c, "client-flow-required", true).await?;
+    action::fill(c, "authorization-url", &w.provider.authorize_url()).await?;
+    action::go_to_step(c, 3).await?;
+    check::shows(c, "bearer-grant-type", "authorization_code").await?;
+    check::shows_containing(c, "bearer-body", "code={code}").await?;
+    action::go_to_step(c, 1).await?;
+    action::set_checked(c, "client-flow-required", false).await?;
+    action::go_to_step(c, 3).await?;
+    check::shows(c, "bearer-grant-type", "password").await?;
+    flows::set_token_url(w, Tab::Bearer, &w.provider.token_url()).await?;
+    action::fill(c, "user-name", &config.user_name).await?;
+    action::fill(c, "client-secret", &config.password).await?;
+    let issued = flows::call_bearer(w).await?;
+    check::expect(issued.grant_type == "password", || {
+        format!("the mock issued tokens for {}", issued.grant_type)
+    })?;
+    let call = flows::last_request(w, "/token")?;
+    flows::expect_param(&call, "companyId", "acme")?;
+    flows::expect_param(&call, "client_id", "Dayforce.HCMAnywhere.Client")
+}

@@ -125,6 +125,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("withheld_offline_access_is_explained", |w| {
         Box::pin(clients::withheld_offline_access_is_explained(w))
     }),
+    (
+        "the_password_grant_comes_back_after_ticking_and_unticking",
+        |w| Box::pin(clients::the_password_grant_comes_back_after_ticking_and_unticking(w)),
+    ),
     ("curl_export_is_masked_unless_secrets_are_included", |w| {
         Box::pin(clients::curl_export_is_masked_unless_secrets_are_included(
             w,
