@@ -10,8 +10,7 @@
 use std::collections::BTreeMap;
 
 use engine::{
-    AuthorizationSettings, EndpointSettings, PkceMethod, ScopeSeparator, ServiceSettings,
-    SpaceEncoding, Vars,
+    AuthorizationSettings, EndpointSettings, ParkedFlow, PkceMethod, ServiceSettings, Vars,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -190,6 +189,9 @@ pub struct WizardState {
     pub service_id: RwSignal<Option<String>>,
     /// The settings being edited.
     pub settings: RwSignal<ServiceSettings>,
+    /// The client flow's settings while client-flow authorization is off (and the other flow's
+    /// token request), so that switching back brings them back.
+    pub parked: RwSignal<ParkedFlow>,
     /// Bumped whenever `settings` is replaced from outside the editors (preset, reset, import), so
     /// multi-line editors reload their text instead of keeping what the user typed before.
     pub revision: RwSignal<u64>,
@@ -219,6 +221,8 @@ pub struct WizardState {
     pub outcome: RwSignal<Option<TokenOutcome>>,
     /// The last failed call.
     pub failure: RwSignal<Option<CallFailure>>,
+    /// The last automatic refresh, when it failed (shown with the automatic refresh switch).
+    pub auto_refresh_failure: RwSignal<Option<CallFailure>>,
     /// The call in flight.
     pub calling: RwSignal<Option<CallKind>>,
     /// Successful refreshes since the last bearer token.
@@ -247,6 +251,8 @@ struct SavedPrefs {
 #[derive(Serialize, Deserialize)]
 struct SavedService {
     settings: ServiceSettings,
+    #[serde(default)]
+    parked: ParkedFlow,
     values: BTreeMap<String, String>,
     client_id: String,
     redirect_uri: String,
@@ -297,48 +303,30 @@ pub fn blank_settings(client_flow: bool) -> ServiceSettings {
     ServiceSettings {
         client_id_label: "Client ID".to_owned(),
         variables: Vec::new(),
-        authorization: client_flow.then(blank_authorization),
+        authorization: client_flow.then(AuthorizationSettings::blank),
         token: blank_token(client_flow),
         refresh: Some(EndpointSettings::refresh_token("")),
     }
 }
 
-/// An empty client flow, with PKCE on.
-pub fn blank_authorization() -> AuthorizationSettings {
-    AuthorizationSettings {
-        url: String::new(),
-        scopes: Vec::new(),
-        scope_separator: ScopeSeparator::Space,
-        space_encoding: SpaceEncoding::Percent20,
-        params: Vec::new(),
-        pkce: PkceMethod::S256,
-        callback_params: Vec::new(),
-        redirect_uri: String::new(),
-        issuer: String::new(),
-        issuer_required: false,
-    }
-}
-
 /// The blank token request: the code exchange with a client flow, client credentials without.
 pub fn blank_token(client_flow: bool) -> EndpointSettings {
-    let mut token = EndpointSettings::authorization_code("");
-    if !client_flow {
-        token.grant_type = "client_credentials".to_owned();
-        token.body = crate::lines::parse_params("grant_type={grant_type}\nscope?={scope}")
-            .unwrap_or_default();
+    if client_flow {
+        EndpointSettings::authorization_code("")
+    } else {
+        EndpointSettings::client_credentials("")
     }
-    token
 }
 
-/// Whether the settings use the client id: a client flow, client authentication, or a template
-/// with `{client_id}`.
+/// Whether the settings use the client id: a client flow, client authentication (a public
+/// client's included), or a template with `{client_id}`.
 pub fn needs_client_id(settings: &ServiceSettings) -> bool {
     let uses = |source: &str| {
         engine::template::Template::parse(source)
             .is_ok_and(|t| t.variables().contains(&"client_id"))
     };
     let endpoint_uses = |e: &EndpointSettings| {
-        e.client_auth != engine::ClientAuth::None
+        e.client_auth_sends_client_id()
             || uses(&e.url)
             || e.query
                 .iter()
@@ -377,6 +365,7 @@ impl WizardState {
             step: RwSignal::new(Step::Service),
             service_id: RwSignal::new(None),
             settings: RwSignal::new(blank_settings(true)),
+            parked: RwSignal::new(ParkedFlow::default()),
             revision: RwSignal::new(0),
             values: RwSignal::new(BTreeMap::new()),
             client_id: RwSignal::new(String::new()),
@@ -409,6 +398,7 @@ impl WizardState {
             code_status: RwSignal::new(None),
             outcome: RwSignal::new(None),
             failure: RwSignal::new(None),
+            auto_refresh_failure: RwSignal::new(None),
             calling: RwSignal::new(None),
             refresh_count: RwSignal::new(0),
             reveal: RwSignal::new(false),
@@ -598,6 +588,7 @@ impl WizardState {
         match storage::get_json::<SavedService>(Area::Local, &service_key(id)) {
             Some(saved) => {
                 self.settings.set(saved.settings);
+                self.parked.set(saved.parked);
                 self.values.set(saved.values);
                 self.client_id.set(saved.client_id);
                 self.redirect_uri.set(saved.redirect_uri);
@@ -605,6 +596,7 @@ impl WizardState {
             None => {
                 self.settings
                     .set(preset.map_or_else(|| blank_settings(true), |p| p.settings.clone()));
+                self.parked.set(ParkedFlow::default());
                 self.client_id.set(String::new());
                 self.reset_values();
                 self.redirect_uri.set(self.default_redirect_uri_untracked());
@@ -618,6 +610,7 @@ impl WizardState {
     pub fn reset_to_preset(&self) {
         let Some(preset) = self.preset() else { return };
         self.settings.set(preset.settings.clone());
+        self.parked.set(ParkedFlow::default());
         self.reset_values();
         self.redirect_uri.set(self.default_redirect_uri_untracked());
         self.revision.update(|r| *r += 1);
@@ -659,6 +652,7 @@ impl WizardState {
             values.entry(name).or_insert(default);
         }
         self.settings.set(file.settings);
+        self.parked.set(ParkedFlow::default());
         self.values.set(values);
         self.redirect_uri
             .set(redirect_uri.unwrap_or_else(|| self.default_redirect_uri_untracked()));
@@ -666,8 +660,17 @@ impl WizardState {
     }
 
     /// Replaces the settings from outside the editors (discovery, import).
-    pub fn replace_settings(&self, settings: ServiceSettings) {
+    pub fn replace_settings(&self, settings: ServiceSettings, parked: ParkedFlow) {
         self.settings.set(settings);
+        self.parked.set(parked);
+        self.revision.update(|r| *r += 1);
+    }
+
+    /// Turns client-flow authorization on or off, keeping the other flow's settings for later.
+    pub fn set_client_flow(&self, on: bool) {
+        let mut parked = self.parked.get_untracked();
+        self.settings.update(|s| s.set_client_flow(on, &mut parked));
+        self.parked.set(parked);
         self.revision.update(|r| *r += 1);
     }
 
@@ -705,6 +708,7 @@ impl WizardState {
         self.authorized_redirect_uri
             .set(saved.authorized_redirect_uri);
         self.failure.set(None);
+        self.auto_refresh_failure.set(None);
         self.code_status.set(None);
         self.listen_uri.set(None);
         self.state_typed.set(false);
@@ -721,6 +725,7 @@ impl WizardState {
         storage::forget_everything();
         self.service_id.set(None);
         self.settings.set(blank_settings(true));
+        self.parked.set(ParkedFlow::default());
         self.values.set(BTreeMap::new());
         self.client_id.set(String::new());
         self.redirect_uri.set(String::new());
@@ -743,6 +748,7 @@ impl WizardState {
         self.prefs.auto_refresh.set(true);
         self.outcome.set(None);
         self.failure.set(None);
+        self.auto_refresh_failure.set(None);
         self.code_status.set(None);
         self.refresh_count.set(0);
         self.authorized_redirect_uri.set(String::new());
@@ -795,6 +801,7 @@ impl WizardState {
             };
             let saved = SavedService {
                 settings: self.settings.get(),
+                parked: self.parked.get(),
                 values: self.values.get(),
                 client_id: self.client_id.get(),
                 redirect_uri: self.redirect_uri.get(),
@@ -948,6 +955,10 @@ mod tests {
             "Basic client authentication sends it"
         );
         settings.token.client_auth = engine::ClientAuth::None;
+        assert!(
+            needs_client_id(&settings),
+            "a public client's refresh sends it"
+        );
         settings.refresh = None;
         assert!(!needs_client_id(&settings));
         settings.token.body.push(engine::Param {

@@ -1,14 +1,15 @@
 //! Authorization server discovery: RFC 8414 metadata and OpenID Connect Discovery 1.0.
 //!
 //! The caller fetches the URLs from [`discovery_urls`] in order and hands the first JSON answer
-//! to [`parse_metadata`]; [`ServerMetadata::apply_to`] then fills in the service settings.
+//! to [`parse_metadata`]; [`ServerMetadata::apply_to`] then fills in the service settings, and
+//! [`ServerMetadata::decisions`] says what it chose and why.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::client_flow::ParkedFlow;
 use crate::settings::{
-    AuthorizationSettings, ClientAuth, EndpointSettings, PkceMethod, ScopeSeparator,
-    ServiceSettings, SpaceEncoding,
+    AuthorizationSettings, ClientAuth, EndpointSettings, PkceMethod, ServiceSettings,
 };
 use crate::template;
 
@@ -174,15 +175,15 @@ impl ServerMetadata {
 
     /// Fills in the authorization URL, the token and refresh URLs, PKCE (S256 if supported, else
     /// off), the issuer the authorization response's `iss` must match, and the client
-    /// authentication. Settings it has nothing to say about are kept; a missing
-    /// authorization or refresh section is created with the standard parameters.
-    pub fn apply_to(&self, settings: &mut ServiceSettings) {
+    /// authentication (of both requests: it is chosen once). Settings it has nothing to say about
+    /// are kept; a missing refresh section is created with the standard parameters.
+    ///
+    /// It never switches client-flow authorization on or off: that is the user's choice. While
+    /// the flow is off, what it finds for the flow goes to the parked settings, ready for when
+    /// the flow is ticked.
+    pub fn apply_to(&self, settings: &mut ServiceSettings, parked: &mut ParkedFlow) {
         let client_auth = self.client_auth();
-        let pkce = if self
-            .code_challenge_methods_supported
-            .iter()
-            .any(|m| m == "S256")
-        {
+        let pkce = if self.supports_s256() {
             PkceMethod::S256
         } else {
             PkceMethod::None
@@ -192,35 +193,24 @@ impl ServerMetadata {
         let issuer_required =
             self.authorization_response_iss_parameter_supported && !issuer.is_empty();
         if let Some(endpoint) = &self.authorization_endpoint {
+            let flow = match &mut settings.authorization {
+                Some(auth) => auth,
+                None => parked
+                    .authorization
+                    .get_or_insert_with(AuthorizationSettings::blank),
+            };
             // Discovered URLs are literal text, but settings URLs are templates.
-            let url = template::escape(endpoint);
-            match &mut settings.authorization {
-                Some(auth) => {
-                    auth.url = url;
-                    auth.pkce = pkce;
-                    auth.issuer = issuer;
-                    auth.issuer_required = issuer_required;
-                }
-                None => {
-                    settings.authorization = Some(AuthorizationSettings {
-                        url,
-                        scopes: Vec::new(),
-                        scope_separator: ScopeSeparator::Space,
-                        space_encoding: SpaceEncoding::Percent20,
-                        params: Vec::new(),
-                        pkce,
-                        callback_params: Vec::new(),
-                        redirect_uri: String::new(),
-                        issuer,
-                        issuer_required,
-                    });
-                }
-            }
+            flow.url = template::escape(endpoint);
+            flow.pkce = pkce;
+            flow.issuer = issuer;
+            flow.issuer_required = issuer_required;
         }
         if let Some(endpoint) = &self.token_endpoint {
             let url = template::escape(endpoint);
-            settings.token.url = url.clone();
-            settings.token.client_auth = client_auth;
+            for token in std::iter::once(&mut settings.token).chain(parked.token.as_mut()) {
+                token.url = url.clone();
+                token.client_auth = client_auth;
+            }
             let refresh = settings
                 .refresh
                 .get_or_insert_with(|| EndpointSettings::refresh_token(url.clone()));
@@ -228,6 +218,99 @@ impl ServerMetadata {
             refresh.client_auth = client_auth;
         }
     }
+
+    fn supports_s256(&self) -> bool {
+        self.code_challenge_methods_supported
+            .iter()
+            .any(|m| m == "S256")
+    }
+
+    /// What [`ServerMetadata::apply_to`] decides, and why, for the user to check.
+    pub fn decisions(&self) -> Vec<Decision> {
+        let listed = |items: &[String]| {
+            if items.is_empty() {
+                "none listed".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let endpoint =
+            |url: &Option<String>, missing: &str| url.clone().unwrap_or_else(|| missing.to_owned());
+        let pkce = if self.supports_s256() {
+            format!(
+                "S256 (the service lists: {})",
+                listed(&self.code_challenge_methods_supported)
+            )
+        } else {
+            format!(
+                "off (the service lists: {}; S256 is the only method sent)",
+                listed(&self.code_challenge_methods_supported)
+            )
+        };
+        let methods = &self.token_endpoint_auth_methods_supported;
+        let chosen = self.client_auth();
+        let why = if methods.is_empty() {
+            "the service lists no method, and client_secret_basic is the standard's default"
+                .to_owned()
+        } else {
+            format!("the service lists: {}", methods.join(", "))
+        };
+        let mut client_auth = format!("{} ({}; {why})", chosen.label(), chosen.method_name());
+        if chosen == ClientAuth::None {
+            client_auth.push_str(". A public client: client_id goes in the body, no secret");
+        } else if methods.iter().any(|m| m == "none") {
+            client_auth
+                .push_str(". It also takes public clients: choose “None” if yours has no secret");
+        }
+        let issuer = match &self.issuer {
+            Some(issuer) if self.authorization_response_iss_parameter_supported => {
+                format!("{issuer} (its answers must name it: iss, RFC 9207)")
+            }
+            Some(issuer) => issuer.clone(),
+            None => "not stated".to_owned(),
+        };
+        vec![
+            Decision {
+                key: "authorization-endpoint",
+                label: "Authorization endpoint",
+                value: endpoint(
+                    &self.authorization_endpoint,
+                    "none listed (no client-flow authorization)",
+                ),
+            },
+            Decision {
+                key: "token-endpoint",
+                label: "Token endpoint",
+                value: endpoint(&self.token_endpoint, "none listed"),
+            },
+            Decision {
+                key: "pkce",
+                label: "PKCE",
+                value: pkce,
+            },
+            Decision {
+                key: "client-auth",
+                label: "Client authentication",
+                value: client_auth,
+            },
+            Decision {
+                key: "issuer",
+                label: "Issuer",
+                value: issuer,
+            },
+        ]
+    }
+}
+
+/// One thing discovery decided, in words ([`ServerMetadata::decisions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// A stable name (`client-auth`), for the page.
+    pub key: &'static str,
+    /// What it is about ("Client authentication").
+    pub label: &'static str,
+    /// What was chosen, and why.
+    pub value: String,
 }
 
 #[cfg(test)]

@@ -11,10 +11,13 @@
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
 //! - [`request`]: the authorization URL, token and refresh requests.
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
+//! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
+//!   authentication once.
 //! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
 //!   what a one-line field may hold (no invisible or reordering characters, a length cap).
 
 pub mod callback;
+pub mod client_flow;
 pub mod discovery;
 pub mod encode;
 pub mod input;
@@ -27,6 +30,7 @@ pub mod token;
 pub mod validate;
 pub mod vars;
 
+pub use client_flow::ParkedFlow;
 pub use settings::*;
 pub use validate::{Endpoint, Field, Problem, SettingsError};
 pub use vars::{SECRET_VARIABLES, STANDARD_VARIABLES, Vars};

@@ -71,6 +71,56 @@ impl BuildError {
     }
 }
 
+impl BuildError {
+    /// What to do about it, in the words of the wizard, like the hints for the service's errors.
+    pub fn hint(&self) -> Option<&'static str> {
+        let problem = match self {
+            Self::Field { problem, .. } => problem,
+            Self::NoAuthorization => {
+                return Some(
+                    "Tick “This service requires client-flow authorization” in step 1, or go on to the tokens.",
+                );
+            }
+            Self::NoRefresh => {
+                return Some(
+                    "Add refresh settings on the refresh tab, or call the bearer token request again for a new token.",
+                );
+            }
+        };
+        match problem {
+            Problem::EmptySecret(_) => Some(
+                "Type the client secret under Credentials. A public client has no secret: choose client authentication “None”, which sends only client_id (PKCE protects the code).",
+            ),
+            Problem::Render(RenderError::Empty(name)) => Some(match name.as_str() {
+                "code" => {
+                    "There is no authorization code yet: run client-flow authorization in step 2. For a service that gives tokens without it, untick “This service requires client-flow authorization” in step 1."
+                }
+                "refresh_token" => {
+                    "There is no refresh token yet: call the bearer token request first, or paste a refresh token under Credentials."
+                }
+                "token" => "There is no access token yet: call the bearer token request first.",
+                "client_id" => "Enter the client ID in step 2.",
+                "client_secret" => "Type the client secret under Credentials.",
+                "user_name" => "Type the user ID under Credentials.",
+                "redirect_uri" => "Enter the redirect URI in step 2.",
+                _ => {
+                    "Fill in this value in step 1, or write the parameter as name?=value so that it is left out when empty."
+                }
+            }),
+            Problem::Render(RenderError::Unknown(_)) => Some(
+                "Only the standard variables and the service's own (step 1, “Define your own variables”) exist: check the spelling, or write {{ and }} for literal braces.",
+            ),
+            Problem::Template(_) => {
+                Some("A variable is written {name}; write {{ and }} for a literal brace.")
+            }
+            Problem::InvalidUrl(_) | Problem::NotHttp(_) | Problem::NonAsciiHost => {
+                Some("Enter the full https:// address, and fill in the variables it uses.")
+            }
+            _ => None,
+        }
+    }
+}
+
 impl HttpMethod {
     /// `"GET"` or `"POST"`.
     pub fn as_str(self) -> &'static str {
@@ -114,6 +164,14 @@ impl EndpointSettings {
             ],
             ..Self::authorization_code(url)
         }
+    }
+}
+
+impl EndpointSettings {
+    /// Whether its client authentication sends the `{client_id}`: Basic and body always, "None"
+    /// on a code exchange or refresh (a public client names itself there).
+    pub fn client_auth_sends_client_id(&self) -> bool {
+        self.client_auth != ClientAuth::None || identifies_public_client(&self.grant_type)
     }
 }
 
@@ -233,6 +291,24 @@ fn required<'a>(
     }
 }
 
+/// The client secret for Basic or body authentication, or a problem that says what to choose
+/// instead when it is empty (a public client has no secret).
+fn client_secret(vars: &Vars, auth: ClientAuth, which: Endpoint) -> Result<&str, BuildError> {
+    match vars.get("client_secret") {
+        Some(secret) if !secret.is_empty() => Ok(secret),
+        _ => Err(BuildError::at(
+            Field::ClientAuth(which),
+            Problem::EmptySecret(auth),
+        )),
+    }
+}
+
+/// The grants whose public clients must send `client_id` (RFC 6749 §4.1.3, §6); other grants
+/// (a service's own, like `fb_exchange_token`) carry what they need in their templates.
+fn identifies_public_client(grant_type: &str) -> bool {
+    matches!(grant_type, "authorization_code" | "refresh_token")
+}
+
 /// The URL that sends the user to the service to authorize: the authorization URL template (with
 /// its fixed query parameters) plus `response_type=code`, `client_id`, `redirect_uri`, `scope`
 /// (omitted when empty), `state`, the PKCE challenge (when PKCE is S256 and `{code_verifier}` is
@@ -343,25 +419,30 @@ fn endpoint_request(
         };
         headers.push(("Content-Type".to_owned(), content_type.to_owned()));
     }
+    let has = |name: &str| body.iter().chain(&query).any(|(n, _)| n == name);
     match endpoint.client_auth {
         ClientAuth::BasicHeader => {
             let field = || Field::ClientAuth(which);
             let id = required(&vars, "client_id", field)?;
-            let secret = required(&vars, "client_secret", field)?;
+            let secret = client_secret(&vars, ClientAuth::BasicHeader, which)?;
             headers.push(("Authorization".to_owned(), basic_authorization(id, secret)));
         }
         ClientAuth::Body => {
-            let has = |name: &str| body.iter().chain(&query).any(|(n, _)| n == name);
             let (has_id, has_secret) = (has("client_id"), has("client_secret"));
             if !has_id {
                 let id = required(&vars, "client_id", || Field::ClientAuth(which))?;
                 body.push(("client_id".to_owned(), id.to_owned()));
             }
-            // A public client has no secret; then only its id is sent.
-            let secret = vars.get("client_secret").unwrap_or_default();
-            if !has_secret && !secret.is_empty() {
+            if !has_secret {
+                let secret = client_secret(&vars, ClientAuth::Body, which)?;
                 body.push(("client_secret".to_owned(), secret.to_owned()));
             }
+        }
+        // RFC 6749 §4.1.3 and §6: a client that does not authenticate names itself with
+        // `client_id` in the body of the code exchange and of every refresh.
+        ClientAuth::None if identifies_public_client(&endpoint.grant_type) && !has("client_id") => {
+            let id = required(&vars, "client_id", || Field::ClientAuth(which))?;
+            body.push(("client_id".to_owned(), id.to_owned()));
         }
         ClientAuth::None => {}
     }

@@ -1,6 +1,6 @@
 //! Joining a scope list into the one `scope` value a service expects.
 
-use crate::settings::ScopeSeparator;
+use crate::settings::{AuthorizationSettings, ScopeSeparator};
 
 /// Joins `scopes` with `separator`, skipping blank entries and trimming each one.
 ///
@@ -34,6 +34,60 @@ pub fn scope_problem(scope: &str) -> Option<String> {
         .chars()
         .find(|&c| !c.is_ascii_graphic() || c == '"' || c == '\\')
         .map(|c| format!("a scope cannot contain {}", crate::input::describe_char(c)))
+}
+
+/// The requested scopes the granted scope lacks, in request order. Both are split at spaces,
+/// commas and semicolons; a service that states no granted scope (`None`) granted what was asked.
+pub fn missing_from_grant(requested: &str, granted: Option<&str>) -> Vec<String> {
+    let Some(granted) = granted else {
+        return Vec::new();
+    };
+    let split = |text: &str| -> Vec<String> {
+        text.split([' ', ',', ';'])
+            .map(str::trim)
+            .filter(|scope| !scope.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let granted = split(granted);
+    split(requested)
+        .into_iter()
+        .filter(|scope| !granted.contains(scope))
+        .collect()
+}
+
+/// What usually makes a service drop the `missing` scopes, for the service whose client flow is
+/// `authorization`: an offline-access scope is granted only after a fresh consent (and, at
+/// Google, with `access_type=offline`); other scopes need the app registration's permission.
+pub fn missing_scope_advice(
+    missing: &[String],
+    authorization: Option<&AuthorizationSettings>,
+) -> String {
+    let offline = missing
+        .iter()
+        .any(|scope| scope.eq_ignore_ascii_case("offline_access"));
+    let has_param =
+        |name: &str| authorization.is_some_and(|auth| auth.params.iter().any(|p| p.name == name));
+    let google = authorization.is_some_and(|auth| auth.url.contains("google"));
+    let mut advice = if offline {
+        "Without offline access no refresh token comes. Services grant it only on a consent screen: ".to_owned()
+    } else {
+        "The service granted less than was asked: the user declined a scope, or the app registration does not allow it. To ask again: ".to_owned()
+    };
+    let mut steps: Vec<&str> = Vec::new();
+    if !has_param("prompt") {
+        steps.push("add the extra authorization parameter prompt=consent");
+    }
+    if google && !has_param("access_type") {
+        steps.push("add access_type=offline");
+    }
+    if !offline {
+        steps.push("check the scopes allowed in the app registration");
+    }
+    steps.push("then run client-flow authorization again and approve every scope");
+    advice.push_str(&steps.join(", "));
+    advice.push('.');
+    advice
 }
 
 #[cfg(test)]

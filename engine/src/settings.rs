@@ -188,8 +188,30 @@ pub enum ClientAuth {
     BasicHeader,
     /// `client_id` and `client_secret` in the body (client_secret_post).
     Body,
-    /// Nothing added (public clients, or credentials written into the templates by hand).
+    /// No secret (a public client, RFC 6749 §2.1): `client_id` goes in the body of the code
+    /// exchange and of the refresh, unless a template already sends it; other grants get nothing
+    /// added (credentials written into the templates by hand).
     None,
+}
+
+impl ClientAuth {
+    /// The words the wizard's choice shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::BasicHeader => "Basic header",
+            Self::Body => "In the body",
+            Self::None => "None",
+        }
+    }
+
+    /// The RFC 7591 / discovery name of the method (`client_secret_basic` …).
+    pub fn method_name(self) -> &'static str {
+        match self {
+            Self::BasicHeader => "client_secret_basic",
+            Self::Body => "client_secret_post",
+            Self::None => "none",
+        }
+    }
 }
 
 /// Which credential fields the token step asks for.

@@ -9,6 +9,8 @@ use std::fmt;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::settings::ClientAuth;
+
 /// The longest excerpt of an unreadable body shown in an error, in characters.
 pub const EXCERPT_LEN: usize = 200;
 
@@ -138,6 +140,32 @@ impl TokenError {
                 Some("Check the token URL: it answered with something other than a token response.")
             }
             Self::Http { .. } | Self::MissingAccessToken { .. } => None,
+        }
+    }
+}
+
+impl TokenError {
+    /// [`TokenError::hint`], made precise for the client authentication the request used:
+    /// `invalid_request` usually means the service expected the client to identify itself
+    /// another way, and `invalid_client` without a secret means it wants one.
+    pub fn hint_for(&self, client_auth: ClientAuth) -> Option<&'static str> {
+        let Self::OAuth { error, .. } = self else {
+            return self.hint();
+        };
+        match (error.as_str(), client_auth) {
+            ("invalid_request", ClientAuth::None) => Some(
+                "A public client (client authentication “None”) must send client_id in the body and no secret, and the code exchange needs the PKCE code_verifier: check the client ID and the request preview.",
+            ),
+            ("invalid_request", ClientAuth::BasicHeader) => Some(
+                "With “Basic header” the client ID and secret go in the Authorization header only. A service that expects them in the body (client_secret_post), or a public client without a secret (“None”), answers like this: try the other choice.",
+            ),
+            ("invalid_request", ClientAuth::Body) => Some(
+                "With “In the body” client_id and client_secret go in the body only. A service that expects a Basic header (client_secret_basic), or a public client without a secret (“None”), answers like this: try the other choice.",
+            ),
+            ("invalid_client" | "unauthorized", ClientAuth::None) => Some(
+                "The service wants this client to authenticate: type the client secret and choose client authentication “Basic header” or “In the body”.",
+            ),
+            _ => self.hint(),
         }
     }
 }

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::encode::{self, Encoding};
 use crate::pkce::PkceError;
-use crate::settings::{BodyFormat, EndpointSettings, Param, ServiceSettings};
+use crate::settings::{BodyFormat, ClientAuth, EndpointSettings, Param, ServiceSettings};
 use crate::template::{self, RenderError, Template, TemplateError};
 use crate::vars::{STANDARD_VARIABLES, Vars};
 
@@ -128,6 +128,12 @@ pub enum Problem {
     /// The code verifier is not a valid PKCE verifier.
     #[error(transparent)]
     Pkce(#[from] PkceError),
+    /// Basic or body client authentication without a client secret.
+    #[error(
+        "the client secret is empty, but client authentication “{}” sends one",
+        .0.label()
+    )]
+    EmptySecret(ClientAuth),
 }
 
 /// A problem in a service's settings, found by [`ServiceSettings::validate`].

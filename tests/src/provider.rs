@@ -10,7 +10,7 @@
 //! | path | what it does |
 //! | --- | --- |
 //! | `GET /authorize` | checks `client_id`, `redirect_uri` (exact; any port on a loopback IP with [`ProviderConfig::loopback_any_port`]), `response_type=code`, `state` and the S256 `code_challenge`, then answers 302 to `redirect_uri?code=…&state=…` (plus [`ProviderConfig::extra_callback_params`]), or `error=access_denied&error_description=…` when [`ProviderConfig::deny_with`] is set; every answer names the issuer in `iss` (RFC 9207; another one with [`ProviderConfig::answer_as_issuer`]) |
-//! | `POST /token` | `authorization_code`, `refresh_token` (rotating), `client_credentials`, `password`; JSON answer |
+//! | `POST /token` | `authorization_code`, `refresh_token` (rotating), `client_credentials`, `password`; the confidential client authenticates by exactly its registered method ([`ClientAuthMode`]), the public client ([`ProviderConfig::public_client_id`]) by `client_id` in the body and no secret; JSON answer |
 //! | `POST /token-form` | the same, answered `application/x-www-form-urlencoded` (like GitHub's default) |
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
@@ -42,15 +42,16 @@ mod tests;
 /// How long an authorization code stays usable (RFC 6749 §4.1.2 recommends at most 10 minutes).
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
 
-/// How the confidential client must authenticate at the token endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the confidential client is registered to authenticate at the token endpoint (its
+/// `token_endpoint_auth_method`, RFC 7591 §2): every request, code exchange and refresh alike,
+/// must use that one method, and only it (RFC 6749 §2.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClientAuthMode {
-    /// Only `Authorization: Basic` (client_secret_basic).
+    /// Only `Authorization: Basic` (client_secret_basic, RFC 7591's default).
+    #[default]
     Basic,
     /// Only `client_id` + `client_secret` in the body (client_secret_post).
     Body,
-    /// Either of them, but never both at once (RFC 6749 §2.3).
-    Either,
 }
 
 /// What the mock provider accepts and how it answers. Tests change it between scenarios with
@@ -61,8 +62,14 @@ pub struct ProviderConfig {
     pub client_id: String,
     /// Its secret.
     pub client_secret: String,
-    /// How that client must authenticate at the token endpoints.
+    /// How that client is registered to authenticate at the token endpoints.
     pub client_auth: ClientAuthMode,
+    /// The registered public client (`token_endpoint_auth_method` `none`, RFC 6749 §2.1): it has
+    /// no secret, must send `client_id` in the body of the code exchange and of each refresh,
+    /// must never send a secret, and must use PKCE.
+    pub public_client_id: String,
+    /// `token_endpoint_auth_methods_supported` in the discovery metadata.
+    pub token_endpoint_auth_methods: Vec<String>,
     /// Registered redirect URIs, compared exactly. [`Provider::start`] replaces `{port}` with the
     /// provider's port and completes an entry starting with `/` with its address (`/echo`).
     pub redirect_uris: Vec<String>,
@@ -98,6 +105,11 @@ pub struct ProviderConfig {
     pub slow_delay: Duration,
     /// The scope granted when the request names none.
     pub default_scope: String,
+    /// Requested scopes the user "did not approve": left out of the granted scope.
+    pub withheld_scopes: Vec<String>,
+    /// When true, the code exchange issues a refresh token only if `offline_access` was granted
+    /// (as OpenID providers do).
+    pub refresh_needs_offline_access: bool,
 }
 
 impl Default for ProviderConfig {
@@ -105,7 +117,13 @@ impl Default for ProviderConfig {
         Self {
             client_id: "e2e-client".to_owned(),
             client_secret: "e2e-client-secret".to_owned(),
-            client_auth: ClientAuthMode::Either,
+            client_auth: ClientAuthMode::Basic,
+            public_client_id: "e2e-public-client".to_owned(),
+            token_endpoint_auth_methods: vec![
+                "client_secret_basic".to_owned(),
+                "client_secret_post".to_owned(),
+                "none".to_owned(),
+            ],
             redirect_uris: vec![
                 "/echo".to_owned(),
                 "http://echo.localhost:{port}/echo".to_owned(),
@@ -124,6 +142,8 @@ impl Default for ProviderConfig {
             answer_as_issuer: None,
             slow_delay: Duration::from_secs(2),
             default_scope: "read".to_owned(),
+            withheld_scopes: Vec::new(),
+            refresh_needs_offline_access: false,
         }
     }
 }
@@ -719,13 +739,13 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &
         return refusal_page(&format!("the parameter `{name}` is repeated"));
     }
     let config = &inner.config;
-    match first(query, "client_id") {
+    let client_id = match first(query, "client_id") {
         None => return refusal_page("client_id is missing"),
-        Some(id) if id != config.client_id => {
+        Some(id) if id != config.client_id && id != config.public_client_id => {
             return refusal_page(&format!("unknown client_id `{id}`"));
         }
-        Some(_) => {}
-    }
+        Some(id) => id.to_owned(),
+    };
     let sent_redirect_uri = first(query, "redirect_uri").map(str::to_owned);
     let redirect_uri = match (&sent_redirect_uri, config.redirect_uris.as_slice()) {
         (Some(uri), registered)
@@ -750,19 +770,24 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &
     };
     let state = first(query, "state").map(str::to_owned);
     let mut back: Vec<(String, String)> = Vec::new();
-    match authorize_checks(config, query) {
+    match authorize_checks(config, query, client_id == config.public_client_id) {
         Ok(()) => {
             let code = random_token("mock-code");
+            let requested = first(query, "scope")
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&config.default_scope);
+            let scope = requested
+                .split(' ')
+                .filter(|scope| !config.withheld_scopes.iter().any(|w| w == scope))
+                .collect::<Vec<_>>()
+                .join(" ");
             inner.codes.insert(
                 code.clone(),
                 CodeGrant {
-                    client_id: config.client_id.clone(),
+                    client_id,
                     redirect_uri: sent_redirect_uri,
                     code_challenge: first(query, "code_challenge").map(str::to_owned),
-                    scope: first(query, "scope")
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or(&config.default_scope)
-                        .to_owned(),
+                    scope,
                     issued_at: Instant::now(),
                 },
             );
@@ -798,6 +823,7 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &
 fn authorize_checks(
     config: &ProviderConfig,
     query: &[(String, String)],
+    public_client: bool,
 ) -> Result<(), (&'static str, String)> {
     match first(query, "response_type") {
         Some("code") => {}
@@ -819,7 +845,7 @@ fn authorize_checks(
         first(query, "code_challenge"),
         first(query, "code_challenge_method"),
     ) {
-        (None, _) if config.require_pkce => {
+        (None, _) if config.require_pkce || public_client => {
             return Err((
                 "invalid_request",
                 "code_challenge is required (PKCE with S256)".to_owned(),
@@ -983,6 +1009,13 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
         }
         "client_credentials" => {
             let client_id = authenticate(&inner.config, incoming)?;
+            if client_id == inner.config.public_client_id {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unauthorized_client",
+                    "A public client cannot use client_credentials: it has no credentials.",
+                ));
+            }
             let scope = requested_scope(&inner.config, params);
             let expires_in = inner.config.expires_in;
             Ok(inner.issue(grant_type, &client_id, &scope, expires_in, false, None))
@@ -1078,6 +1111,9 @@ fn redeem_code(
         (None, None) => {}
     }
     let expires_in = inner.config.expires_in;
+    let offline_granted = grant.scope.split(' ').any(|s| s == "offline_access");
+    let with_refresh =
+        with_refresh && (offline_granted || !inner.config.refresh_needs_offline_access);
     Ok(inner.issue(
         "authorization_code",
         client_id,
@@ -1095,46 +1131,72 @@ fn requested_scope(config: &ProviderConfig, params: &[(String, String)]) -> Stri
         .to_owned()
 }
 
-/// Authenticates the confidential client (RFC 6749 §2.3.1) and returns its id.
+/// Authenticates the client at the token endpoint and returns its id: the confidential client
+/// by exactly the one method it is registered with (RFC 6749 §2.3.1), the public client by its
+/// `client_id` in the body and nothing else (§2.1, §4.1.3, §6). Like certified providers, a
+/// request without any client identification is `invalid_request`.
 fn authenticate(config: &ProviderConfig, incoming: &Incoming) -> Result<String, OAuthError> {
     let body_id = first(&incoming.body, "client_id");
     let body_secret = first(&incoming.body, "client_secret");
     let failed = || {
         OAuthError::invalid_client("Client authentication failed: unknown client or wrong secret.")
     };
-    match (&incoming.basic, body_secret) {
-        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+    let public_with_secret = || {
+        OAuthError::invalid_client(
+            "This is a public client (token_endpoint_auth_method none): it must not send a secret.",
+        )
+    };
+    if incoming.basic.is_some() && body_secret.is_some() {
+        return Err(OAuthError::invalid_request(
             "The client used two authentication methods (Basic header and client_secret in the body); use one.",
-        )),
-        (Some(Err(problem)), None) => Err(OAuthError::invalid_client(problem.clone())),
-        (Some(Ok(_)), None) if config.client_auth == ClientAuthMode::Body => {
-            Err(OAuthError::invalid_client(
-                "This client must send client_secret in the body (client_secret_post).",
-            ))
-        }
-        (Some(Ok((id, secret))), None) => {
-            let matches_body = body_id.is_none_or(|b| b == id);
-            if *id == config.client_id && *secret == config.client_secret && matches_body {
-                Ok(id.clone())
-            } else {
-                Err(failed())
+        ));
+    }
+    match &incoming.basic {
+        Some(Err(problem)) => Err(OAuthError::invalid_client(problem.clone())),
+        Some(Ok((id, secret))) => {
+            if body_id.is_some_and(|body| body != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id in the body differs from the one in the Basic header.",
+                ));
             }
-        }
-        (None, Some(_)) if config.client_auth == ClientAuthMode::Basic => {
-            Err(OAuthError::invalid_client(
-                "This client must use HTTP Basic authentication (client_secret_basic).",
-            ))
-        }
-        (None, Some(secret)) => {
-            if body_id == Some(config.client_id.as_str()) && secret == config.client_secret {
-                Ok(config.client_id.clone())
-            } else {
-                Err(failed())
+            if *id == config.public_client_id {
+                return Err(public_with_secret());
             }
+            if *id != config.client_id || *secret != config.client_secret {
+                return Err(failed());
+            }
+            if config.client_auth != ClientAuthMode::Basic {
+                return Err(OAuthError::invalid_client(
+                    "This client must send client_secret in the body (client_secret_post).",
+                ));
+            }
+            Ok(id.clone())
         }
-        (None, None) => Err(OAuthError::invalid_client(
-            "Client authentication is required (Basic header or client_secret in the body).",
-        )),
+        None => match (body_id, body_secret) {
+            (Some(id), Some(_)) if id == config.public_client_id => Err(public_with_secret()),
+            (Some(id), Some(secret)) => {
+                if id != config.client_id || secret != config.client_secret {
+                    return Err(failed());
+                }
+                if config.client_auth != ClientAuthMode::Body {
+                    return Err(OAuthError::invalid_client(
+                        "This client must use HTTP Basic authentication (client_secret_basic).",
+                    ));
+                }
+                Ok(id.to_owned())
+            }
+            (None, Some(_)) => Err(OAuthError::invalid_request(
+                "client_secret was sent without client_id.",
+            )),
+            (Some(id), None) if id == config.public_client_id => Ok(id.to_owned()),
+            (Some(id), None) if id == config.client_id => Err(OAuthError::invalid_client(
+                "This client is confidential: it must authenticate with its secret.",
+            )),
+            (Some(_), None) => Err(failed()),
+            (None, None) => Err(OAuthError::invalid_request(
+                "no client authentication mechanism provided",
+            )),
+        },
     }
 }
 
@@ -1340,6 +1402,7 @@ async fn echo(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> R
 
 async fn discovery(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let base = &shared.base_url;
+    let config = shared.lock().config.clone();
     let metadata = json!({
         "issuer": base,
         "authorization_endpoint": format!("{base}/authorize"),
@@ -1347,7 +1410,7 @@ async fn discovery(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": config.token_endpoint_auth_methods,
         "scopes_supported": ["openid", "read", "write"],
         "authorization_response_iss_parameter_supported": true,
     });

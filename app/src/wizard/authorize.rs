@@ -508,7 +508,8 @@ fn SignIn() -> impl IntoView {
     let start_blocker = move || state.progress().start_blocker();
     view! {
         <section class="card" aria-labelledby="signin-title">
-            <h2 id="signin-title">"Sign in and approve"</h2>
+            <h2 id="signin-title">"Client-flow authorization"</h2>
+            <p class="help">"You sign in at the service and approve access; the code it sends back comes here."</p>
             <div class="row wrap">
                 <button
                     type="button"
@@ -517,7 +518,7 @@ fn SignIn() -> impl IntoView {
                     disabled=move || start_blocker().is_some()
                     on:click=move |_| flow::start(state)
                 >
-                    "Start client authorization flow…"
+                    "Start client-flow authorization…"
                 </button>
                 <span class="help" data-testid="start-blocker">{start_blocker}</span>
             </div>

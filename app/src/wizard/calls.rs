@@ -115,7 +115,13 @@ pub fn install(state: WizardState) {
                 move || {
                     attempted.set_value(Some(due));
                     if state.calling.get_untracked().is_none() {
-                        leptos::task::spawn_local(call(state, CallKind::Refresh));
+                        leptos::task::spawn_local(async move {
+                            call(state, CallKind::Refresh).await;
+                            // Shown with the switch too: nothing else tells the user it stopped.
+                            state
+                                .auto_refresh_failure
+                                .set(state.failure.get_untracked());
+                        });
                     }
                 },
                 Duration::from_millis(delay as u64),
@@ -136,6 +142,7 @@ pub async fn call(state: WizardState, kind: CallKind) {
         Err(error) => {
             state.failure.set(Some(CallFailure {
                 message: format!("The request cannot be built. {error}"),
+                hint: error.hint().map(str::to_owned),
                 ..CallFailure::default()
             }));
             return;
@@ -183,10 +190,18 @@ pub async fn call(state: WizardState, kind: CallKind) {
                 CallKind::Refresh => state.refresh_count.update(|count| *count += 1),
                 CallKind::Bearer => state.refresh_count.set(0),
             }
+            state.auto_refresh_failure.set(None);
         }
-        Err(error) => state
-            .failure
-            .set(Some(token_failure(state, &error, &reply.body))),
+        Err(error) => {
+            let which = match kind {
+                CallKind::Bearer => engine::Endpoint::Token,
+                CallKind::Refresh => engine::Endpoint::Refresh,
+            };
+            let client_auth = untrack(|| state.settings.with(|s| s.client_auth(which)));
+            state
+                .failure
+                .set(Some(token_failure(state, &error, client_auth, &reply.body)));
+        }
     }
 }
 
@@ -216,7 +231,12 @@ fn transport_failure(error: &ApiError) -> CallFailure {
     }
 }
 
-fn token_failure(state: WizardState, error: &TokenError, body: &str) -> CallFailure {
+fn token_failure(
+    state: WizardState,
+    error: &TokenError,
+    client_auth: Option<engine::ClientAuth>,
+    body: &str,
+) -> CallFailure {
     let (code, description, status) = match error {
         TokenError::OAuth {
             status,
@@ -247,7 +267,9 @@ fn token_failure(state: WizardState, error: &TokenError, body: &str) -> CallFail
         code,
         description,
         status,
-        hint: error.hint().map(str::to_owned),
+        hint: client_auth
+            .map_or_else(|| error.hint(), |auth| error.hint_for(auth))
+            .map(str::to_owned),
         redirect_uris,
         raw: Some(pretty(body)),
     }

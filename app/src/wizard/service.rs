@@ -1,12 +1,12 @@
 //! Step 1: choose a service (or customise the OAuth settings), fill in its variables, read its notes.
 
 use engine::VariableSpec;
-use engine::discovery::{discovery_urls, parse_metadata};
+use engine::discovery::{Decision, discovery_urls, parse_metadata};
 use leptos::prelude::*;
 
 use crate::components::{CheckboxField, StatusLine, TextArea, TextField};
 use crate::lines::{format_params, parse_params};
-use crate::state::{CUSTOM_SERVICE, Status, WizardState, blank_authorization, blank_token};
+use crate::state::{CUSTOM_SERVICE, Status, WizardState};
 
 /// Step 1.
 #[component]
@@ -241,17 +241,7 @@ pub fn VariableFields() -> impl IntoView {
 fn OAuthBasics() -> impl IntoView {
     let state = WizardState::expect();
     let client_flow = Signal::derive(move || state.settings.with(|s| s.authorization.is_some()));
-    let set_client_flow = move |(on,): (bool,)| {
-        state.settings.update(|s| {
-            // Swap the token request only while it is still the untouched blank one.
-            if s.token == blank_token(!on) {
-                s.token = blank_token(on);
-            }
-            s.authorization =
-                on.then(|| s.authorization.take().unwrap_or_else(blank_authorization));
-        });
-        state.revision.update(|r| *r += 1);
-    };
+    let set_client_flow = move |(on,): (bool,)| state.set_client_flow(on);
     let authorization_url = Signal::derive(move || state.authorization(|a| a.url.clone()));
     let set_authorization_url = move |(url,): (String,)| {
         state.update_authorization(|a| a.url = url);
@@ -264,7 +254,7 @@ fn OAuthBasics() -> impl IntoView {
                 testid="client-flow-required"
                 checked=client_flow
                 on_change=set_client_flow
-                help="Ticked: you sign in at the service and approve access (authorization code flow). Unticked: the token comes straight from the token endpoint (client credentials, password, or a token from the service's console)."
+                help="Ticked: you sign in at the service and approve access (client-flow authorization, the authorization code grant). Unticked: the token comes straight from the token endpoint (client credentials, password, or a token from the service's console). Switching keeps what you set up for the other choice."
             />
             <Show when=move || client_flow.get()>
                 <TextField
@@ -299,6 +289,7 @@ fn Discovery() -> impl IntoView {
     let state = WizardState::expect();
     let issuer = RwSignal::new(String::new());
     let status = RwSignal::new(None::<Status>);
+    let decisions = RwSignal::new(Vec::<Decision>::new());
     let busy = RwSignal::new(false);
     let run = move |_| {
         let issuer_url = issuer.get_untracked().trim().to_owned();
@@ -310,6 +301,7 @@ fn Discovery() -> impl IntoView {
             }
         };
         busy.set(true);
+        decisions.set(Vec::new());
         status.set(Some(Status::info("Looking up the server's metadata…")));
         let relay = untrack(|| state.relay());
         leptos::task::spawn_local(async move {
@@ -336,20 +328,19 @@ fn Discovery() -> impl IntoView {
                     }
                 };
                 let mut settings = state.settings.get_untracked();
-                metadata.apply_to(&mut settings);
-                state.replace_settings(settings);
-                let pkce = if metadata
-                    .code_challenge_methods_supported
-                    .iter()
-                    .any(|m| m == "S256")
-                {
-                    "PKCE on"
-                } else {
-                    "PKCE off"
-                };
-                status.set(Some(Status::ok(format!(
-                    "Filled in from {url}: authorization and token URLs, {pkce}, client authentication."
-                ))));
+                let mut parked = state.parked.get_untracked();
+                metadata.apply_to(&mut settings, &mut parked);
+                let flow_off = !settings.client_flow();
+                state.replace_settings(settings, parked);
+                let mut text = format!("Filled in from {url}. Check what it decided:");
+                if flow_off {
+                    text = format!(
+                        "Filled in from {url}. Client-flow authorization stays off, as you chose; \
+                         the authorization endpoint is kept for when you tick it. Check what it decided:"
+                    );
+                }
+                decisions.set(metadata.decisions());
+                status.set(Some(Status::ok(text)));
                 busy.set(false);
                 return;
             }
@@ -388,6 +379,22 @@ fn Discovery() -> impl IntoView {
                 </button>
             </div>
             <StatusLine status=status testid="discovery-status" />
+            <Show when=move || decisions.with(|d| !d.is_empty())>
+                <dl class="facts" data-testid="discovery-summary">
+                    {move || {
+                        decisions
+                            .get()
+                            .into_iter()
+                            .map(|decision| {
+                                view! {
+                                    <dt>{decision.label}</dt>
+                                    <dd class="wrap" data-testid=format!("decided-{}", decision.key)>{decision.value}</dd>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </dl>
+            </Show>
         </div>
     }
 }

@@ -30,11 +30,17 @@ pub fn TokensStep() -> impl IntoView {
             </div>
             <div class="tab-panel" role="tabpanel" id="token-tab-panel">
                 {move || match tab.get() {
-                    CallKind::Bearer => view! { <EndpointEditor kind=CallKind::Bearer /> }.into_any(),
+                    CallKind::Bearer => {
+                        view! {
+                            <EndpointEditor kind=CallKind::Bearer />
+                            <CallButton kind=CallKind::Bearer />
+                        }
+                            .into_any()
+                    }
                     CallKind::Refresh => view! { <RefreshPanel /> }.into_any(),
                 }}
             </div>
-            <CallButtons />
+            <CallStatus />
         </section>
         <ErrorBox failure=state.failure />
         <Results />
@@ -101,7 +107,7 @@ fn Credentials() -> impl IntoView {
                     .is_some_and(|r| r.credentials == Credentials::UserIdAndSecret)
         })
     };
-    let has_refresh = move || state.settings.with(|s| s.refresh.is_some());
+    let has_refresh = move || state.settings.with(ServiceSettings::expects_refresh_token);
     view! {
         <section class="card" aria-labelledby="credentials-title">
             <h2 id="credentials-title">"Credentials"</h2>
@@ -123,7 +129,7 @@ fn Credentials() -> impl IntoView {
                 value=secrets.client_secret
                 reveal=state.reveal
                 on_input=move |(text,): (String,)| secrets.client_secret.set(text)
-                help="Leave empty for a public client."
+                help="Leave empty for a public client, and choose client authentication “None” below."
             />
             <Show when=has_refresh>
                 <SecretField
@@ -140,7 +146,7 @@ fn Credentials() -> impl IntoView {
                 testid="reveal-secrets"
                 checked=state.reveal
                 on_change=move |(on,): (bool,)| state.reveal.set(on)
-                help="Also shows them in the request preview and the exported curl command."
+                help="Shows them in the fields and the request preview."
             />
         </section>
     }
@@ -174,6 +180,17 @@ fn RefreshPanel() -> impl IntoView {
         state.revision.update(|r| *r += 1);
     };
     view! {
+        {move || {
+            (!state.settings.with(ServiceSettings::expects_refresh_token) && has_refresh())
+                .then(|| {
+                    view! {
+                        <p class="notice" data-testid="refresh-not-used">
+                            "Client credentials bring no refresh token: for a new token, call the bearer token request again. "
+                            "These refresh settings are used only if the service sends a refresh token anyway."
+                        </p>
+                    }
+                })
+        }}
         <Show
             when=has_refresh
             fallback=move || {
@@ -186,6 +203,7 @@ fn RefreshPanel() -> impl IntoView {
             }
         >
             <EndpointEditor kind=CallKind::Refresh />
+            <CallButton kind=CallKind::Refresh />
             <button
                 type="button"
                 class="button link"
@@ -303,7 +321,10 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
             </div>
             <div class="grid two">
                 <SelectField
-                    label="Client authentication"
+                    label=match kind {
+                        CallKind::Bearer => "Client authentication",
+                        CallKind::Refresh => "Client authentication (follows the bearer request's unless you change it here)",
+                    }
                     testid=testid("client-auth")
                     options=vec![
                         ("basic-header", "Basic header (client_secret_basic)"),
@@ -317,7 +338,11 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                             "none" => ClientAuth::None,
                             _ => ClientAuth::BasicHeader,
                         };
-                        write(Box::new(move |e| e.client_auth = auth));
+                        let which = match kind {
+                            CallKind::Bearer => engine::Endpoint::Token,
+                            CallKind::Refresh => engine::Endpoint::Refresh,
+                        };
+                        state.settings.update(|s| s.set_client_auth(which, auth));
                     }
                 />
                 <SelectField
@@ -345,10 +370,12 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                         .get()
                         .err()
                         .map(|error| {
+                            let hint = error.hint();
                             view! {
                                 <p class="field-error" data-testid=testid("template-error") role="alert">
                                     {error.to_string()}
                                 </p>
+                                {hint.map(|hint| view! { <p class="hint" data-testid=testid("template-hint")>{hint}</p> })}
                             }
                         })
                 }}
@@ -417,9 +444,33 @@ fn format_request(request: &HttpRequest) -> String {
     text
 }
 
-/// The two call buttons and the call status.
+/// The call of one request, next to its settings.
 #[component]
-fn CallButtons() -> impl IntoView {
+fn CallButton(kind: CallKind) -> impl IntoView {
+    let state = WizardState::expect();
+    let busy = move || state.calling.get().is_some();
+    let (testid, label) = match kind {
+        CallKind::Bearer => ("call-bearer", "Call Bearer Token Endpoint"),
+        CallKind::Refresh => ("call-refresh", "Call the Refresh Token Endpoint"),
+    };
+    view! {
+        <div class="call-bar">
+            <button
+                type="button"
+                class="button primary"
+                data-testid=testid
+                disabled=busy
+                on:click=move |_| leptos::task::spawn_local(calls::call(state, kind))
+            >
+                {label}
+            </button>
+        </div>
+    }
+}
+
+/// What the last or current call is doing.
+#[component]
+fn CallStatus() -> impl IntoView {
     let state = WizardState::expect();
     let busy = move || state.calling.get().is_some();
     let status = move || match state.calling.get() {
@@ -440,30 +491,10 @@ fn CallButtons() -> impl IntoView {
         }),
     };
     view! {
-        <div class="call-bar">
-            <button
-                type="button"
-                class="button primary"
-                data-testid="call-bearer"
-                disabled=busy
-                on:click=move |_| leptos::task::spawn_local(calls::call(state, CallKind::Bearer))
-            >
-                "Call Bearer Token Endpoint"
-            </button>
-            <button
-                type="button"
-                class="button secondary"
-                data-testid="call-refresh"
-                disabled=move || busy() || state.settings.with(|s| s.refresh.is_none())
-                on:click=move |_| leptos::task::spawn_local(calls::call(state, CallKind::Refresh))
-            >
-                "Call the Refresh Token Endpoint"
-            </button>
-            <p class="call-status" data-testid="call-status" role="status" aria-live="polite">
-                {move || busy().then(|| view! { <span class="spinner small" aria-hidden="true"></span> })}
-                {status}
-            </p>
-        </div>
+        <p class="call-status" data-testid="call-status" role="status" aria-live="polite">
+            {move || busy().then(|| view! { <span class="spinner small" aria-hidden="true"></span> })}
+            {status}
+        </p>
     }
 }
 
@@ -519,6 +550,23 @@ fn Results() -> impl IntoView {
                         {move || outcome().map(|o| o.scope_requested).filter(|s| !s.is_empty()).unwrap_or_else(none)}
                     </dd>
                 </dl>
+                {move || {
+                    let outcome = outcome()?;
+                    let missing = engine::scopes::missing_from_grant(
+                        &outcome.scope_requested,
+                        outcome.scope_granted.as_deref(),
+                    );
+                    (!missing.is_empty()).then(|| {
+                        let advice = state.settings.with(|s| {
+                            engine::scopes::missing_scope_advice(&missing, s.authorization.as_ref())
+                        });
+                        view! {
+                            <p class="notice" data-testid="result-scope-missing" role="status">
+                                {format!("Not granted: {}. {advice}", missing.join(", "))}
+                            </p>
+                        }
+                    })
+                }}
                 {move || state.preset().map(|p| p.notes.after_token.clone()).filter(|n| !n.is_empty()).map(|note| {
                     view! { <p class="help">{note}</p> }
                 })}
@@ -539,6 +587,10 @@ fn AutoRefresh() -> impl IntoView {
         None if state.settings.with(|s| s.refresh.is_none()) => {
             "Not possible: no refresh settings".to_owned()
         }
+        None if !state.settings.with(ServiceSettings::expects_refresh_token) => {
+            "Not used: client credentials bring no refresh token; call the bearer request again"
+                .to_owned()
+        }
         None if !calls::can_refresh(state) => "Waiting for a refresh token".to_owned(),
         None => "Not needed: the token has no stated expiry".to_owned(),
     };
@@ -552,6 +604,20 @@ fn AutoRefresh() -> impl IntoView {
                 on_change=move |(on,): (bool,)| state.prefs.auto_refresh.set(on)
                 help="At 80 % of the token's lifetime. A new refresh token, if the service sends one, replaces the old one at once."
             />
+            {move || {
+                state
+                    .auto_refresh_failure
+                    .get()
+                    .map(|failure| {
+                        view! {
+                            <div class="error-box" data-testid="auto-refresh-failure" role="alert">
+                                <p class="error-title">{format!("The automatic refresh failed: {}", failure.message)}</p>
+                                {failure.hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+                                <p class="help">"It is not retried by itself: fix the settings, then call the refresh again."</p>
+                            </div>
+                        }
+                    })
+            }}
             <dl class="facts inline">
                 <dt>"Next refresh"</dt>
                 <dd data-testid="next-refresh">{next}</dd>
@@ -567,6 +633,8 @@ fn AutoRefresh() -> impl IntoView {
 fn Export() -> impl IntoView {
     let state = WizardState::expect();
     let output = RwSignal::new(String::new());
+    // Off by default: a pasted command must not leak the secret unless the user asked for it.
+    let with_secrets = RwSignal::new(false);
     let export_json = move |_| {
         let outcome = state.outcome.get_untracked();
         let mut object = serde_json::Map::new();
@@ -602,28 +670,30 @@ fn Export() -> impl IntoView {
             serde_json::to_string_pretty(&serde_json::Value::Object(object)).unwrap_or_default(),
         );
     };
-    let export_curl = move |_| {
+    let curl_text = move |reveal: bool| {
         let kind = if untrack(|| calls::can_refresh(state)) {
             CallKind::Refresh
         } else {
             CallKind::Bearer
         };
-        let text = match untrack(|| calls::shown_request(state, kind, state.reveal.get())) {
+        match untrack(|| calls::shown_request(state, kind, reveal)) {
             Ok(request) => {
                 let what = if kind == CallKind::Refresh {
                     "refresh request"
                 } else {
                     "bearer token request"
                 };
-                format!(
-                    "# The {what}. Secrets are masked unless “Show secrets” is ticked.\n{}",
-                    request.to_curl()
-                )
+                let secrets = if reveal {
+                    "It contains your secrets: keep it private."
+                } else {
+                    "Secrets are masked; tick “Include secrets” to get a command that runs."
+                };
+                format!("# The {what}. {secrets}\n{}", request.to_curl())
             }
             Err(error) => format!("# The request cannot be built yet: {error}"),
-        };
-        output.set(text);
+        }
     };
+    let export_curl = move |_| output.set(curl_text(with_secrets.get_untracked()));
     let export_env = move |_| {
         let mut lines = vec![format!(
             "ACCESS_TOKEN={}",
@@ -655,6 +725,24 @@ fn Export() -> impl IntoView {
                     <CopyButton text=output testid="copy-export" what="Copy the export" />
                 </Show>
             </div>
+            <CheckboxField
+                label="Include secrets in the curl command"
+                testid="export-curl-secrets"
+                checked=with_secrets
+                on_change=move |(on,): (bool,)| {
+                    with_secrets.set(on);
+                    // A curl command on show follows the choice at once, so unticking hides the secrets.
+                    if output.with_untracked(|o| o.starts_with("# The ")) {
+                        output.set(curl_text(on));
+                    }
+                }
+                help="Off: the client secret and tokens are masked."
+            />
+            <Show when=move || with_secrets.get()>
+                <p class="warning" data-testid="export-secrets-warning" role="alert">
+                    "The curl command will contain your client secret and tokens in clear: anyone who sees it can use them. Do not paste it into tickets, chats or shared shells."
+                </p>
+            </Show>
             <pre class="code" class:hidden=move || !has_output() data-testid="export-output" aria-live="polite">
                 {move || output.get()}
             </pre>

@@ -23,6 +23,13 @@ fn bare_settings() -> ServiceSettings {
     }
 }
 
+fn with_flow() -> ServiceSettings {
+    ServiceSettings {
+        authorization: Some(AuthorizationSettings::blank()),
+        ..bare_settings()
+    }
+}
+
 const DOCUMENT: &str = r#"{
     "issuer": "https://as.example.com/tenant1",
     "authorization_endpoint": "https://as.example.com/tenant1/authorize",
@@ -146,8 +153,10 @@ fn metadata_errors() {
 
 #[test]
 fn apply_fills_in_endpoints_pkce_and_client_auth() {
-    let mut settings = bare_settings();
-    parse_metadata(DOCUMENT).unwrap().apply_to(&mut settings);
+    let mut settings = with_flow();
+    parse_metadata(DOCUMENT)
+        .unwrap()
+        .apply_to(&mut settings, &mut ParkedFlow::default());
     let auth = settings.authorization.as_ref().unwrap();
     assert_eq!(auth.url, "https://as.example.com/tenant1/authorize");
     assert_eq!(auth.pkce, PkceMethod::S256);
@@ -165,10 +174,12 @@ fn apply_fills_in_endpoints_pkce_and_client_auth() {
 
 #[test]
 fn apply_without_s256_or_basic() {
-    let mut settings = bare_settings();
+    let mut settings = with_flow();
     let document = r#"{"authorization_endpoint":"https://a/auth","token_endpoint":"https://a/token",
         "code_challenge_methods_supported":["plain"],"token_endpoint_auth_methods_supported":["client_secret_post","private_key_jwt"]}"#;
-    parse_metadata(document).unwrap().apply_to(&mut settings);
+    parse_metadata(document)
+        .unwrap()
+        .apply_to(&mut settings, &mut ParkedFlow::default());
     let auth = settings.authorization.as_ref().unwrap();
     assert_eq!(auth.pkce, PkceMethod::None);
     // No issuer in the document: nothing to check the answer's `iss` against.
@@ -209,10 +220,108 @@ fn apply_keeps_existing_refresh_settings_and_escapes_braces() {
     });
     settings.refresh = Some(refresh);
     let document = r#"{"token_endpoint":"https://a/{weird}/token"}"#;
-    parse_metadata(document).unwrap().apply_to(&mut settings);
+    parse_metadata(document)
+        .unwrap()
+        .apply_to(&mut settings, &mut ParkedFlow::default());
     assert_eq!(settings.token.url, "https://a/{{weird}}/token");
     let refresh = settings.refresh.as_ref().unwrap();
     assert_eq!(refresh.url, "https://a/{{weird}}/token");
     assert_eq!(refresh.body.len(), 3);
     assert!(settings.authorization.is_none());
+}
+
+#[test]
+fn apply_never_turns_the_client_flow_on_and_parks_what_it_found() {
+    let mut settings = bare_settings();
+    let mut parked = ParkedFlow {
+        authorization: None,
+        token: Some(EndpointSettings::authorization_code("")),
+    };
+    parse_metadata(DOCUMENT)
+        .unwrap()
+        .apply_to(&mut settings, &mut parked);
+    assert!(
+        settings.authorization.is_none(),
+        "the user unticked the flow"
+    );
+    let flow = parked.authorization.as_ref().unwrap();
+    assert_eq!(flow.url, "https://as.example.com/tenant1/authorize");
+    assert_eq!(flow.pkce, PkceMethod::S256);
+    let parked_token = parked.token.as_ref().unwrap();
+    assert_eq!(parked_token.url, "https://as.example.com/tenant1/token");
+    assert_eq!(settings.token.url, "https://as.example.com/tenant1/token");
+}
+
+#[test]
+fn a_service_listing_only_none_gets_a_public_client() {
+    let mut settings = with_flow();
+    let document = r#"{"issuer":"https://id.example","authorization_endpoint":"https://id.example/auth",
+        "token_endpoint":"https://id.example/token","code_challenge_methods_supported":["S256"],
+        "token_endpoint_auth_methods_supported":["none"]}"#;
+    let metadata = parse_metadata(document).unwrap();
+    metadata.apply_to(&mut settings, &mut ParkedFlow::default());
+    assert_eq!(settings.token.client_auth, ClientAuth::None);
+    assert_eq!(
+        settings.refresh.as_ref().map(|r| r.client_auth),
+        Some(ClientAuth::None)
+    );
+    let decisions = metadata.decisions();
+    let said = |key: &str| {
+        decisions
+            .iter()
+            .find(|d| d.key == key)
+            .map(|d| d.value.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        said("client-auth"),
+        "None (none; the service lists: none). A public client: client_id goes in the body, no secret"
+    );
+    assert_eq!(said("pkce"), "S256 (the service lists: S256)");
+    assert_eq!(said("authorization-endpoint"), "https://id.example/auth");
+    assert_eq!(said("token-endpoint"), "https://id.example/token");
+    assert_eq!(said("issuer"), "https://id.example");
+}
+
+#[test]
+fn decisions_say_why_and_name_the_public_client_choice() {
+    let metadata = parse_metadata(DOCUMENT).unwrap();
+    let decisions = metadata.decisions();
+    let keys: Vec<&str> = decisions.iter().map(|d| d.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "authorization-endpoint",
+            "token-endpoint",
+            "pkce",
+            "client-auth",
+            "issuer"
+        ]
+    );
+    assert_eq!(
+        decisions[3].value,
+        "Basic header (client_secret_basic; the service lists: client_secret_post, client_secret_basic)"
+    );
+    assert_eq!(
+        decisions[4].value,
+        "https://as.example.com/tenant1 (its answers must name it: iss, RFC 9207)"
+    );
+    let with_none = ServerMetadata {
+        token_endpoint_auth_methods_supported: vec!["client_secret_basic".into(), "none".into()],
+        ..ServerMetadata::default()
+    };
+    assert!(
+        with_none.decisions()[3]
+            .value
+            .ends_with("choose “None” if yours has no secret")
+    );
+    let silent = ServerMetadata::default();
+    assert_eq!(
+        silent.decisions()[3].value,
+        "Basic header (client_secret_basic; the service lists no method, and client_secret_basic is the standard's default)"
+    );
+    assert_eq!(
+        silent.decisions()[2].value,
+        "off (the service lists: none listed; S256 is the only method sent)"
+    );
 }

@@ -383,46 +383,114 @@ fn basic_auth_form_encodes_before_base64() {
         basic_authorization("my id", "p@ss word"),
         "Basic bXkraWQ6cCU0MHNzK3dvcmQ="
     );
-    let error = token_request(&google(), &google_vars().with("client_secret", "")).unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "Token client authentication: variable {client_secret} is empty"
-    );
 }
 
 #[test]
-fn body_client_auth_respects_templates_and_public_clients() {
+fn an_empty_secret_under_basic_or_body_says_what_to_choose_instead() {
+    for auth in [ClientAuth::BasicHeader, ClientAuth::Body] {
+        let mut settings = google();
+        settings.token.client_auth = auth;
+        let error = token_request(&settings, &google_vars().with("client_secret", "")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "Token client authentication: the client secret is empty, but client authentication “{}” sends one",
+                auth.label()
+            )
+        );
+        let hint = error.hint().unwrap_or_default();
+        assert!(
+            hint.contains("choose client authentication “None”"),
+            "{hint}"
+        );
+    }
+}
+
+#[test]
+fn body_client_auth_respects_templates() {
     let mut settings = google();
     settings.token.client_auth = ClientAuth::Body;
     settings
         .token
         .body
         .push(p("client_id", "{client_id}-custom"));
-    let request = token_request(&settings, &google_vars().with("client_secret", "")).unwrap();
+    settings
+        .token
+        .body
+        .push(p("client_secret", "{client_secret}"));
+    let request = token_request(&settings, &google_vars()).unwrap();
+    assert_eq!(request.header("authorization"), None);
     let body = request.body.unwrap();
     assert_eq!(body.matches("client_id=").count(), 1, "{body}");
+    assert_eq!(body.matches("client_secret=").count(), 1, "{body}");
     assert!(
         body.contains("client_id=abc.apps.googleusercontent.com-custom"),
         "{body}"
     );
-    assert!(!body.contains("client_secret"), "{body}");
-    assert_eq!(
-        request
-            .headers
-            .iter()
-            .filter(|(n, _)| n == "Authorization")
-            .count(),
-        0
-    );
 }
 
 #[test]
-fn client_auth_none_adds_nothing() {
+fn a_public_client_sends_its_id_in_the_body_and_no_secret() {
     let mut settings = google();
     settings.token.client_auth = ClientAuth::None;
+    if let Some(refresh) = &mut settings.refresh {
+        refresh.client_auth = ClientAuth::None;
+    }
+    // Even a secret typed by mistake is not sent: "None" means no client authentication.
+    let vars = google_vars().with("refresh_token", "1//rt");
+    for request in [
+        token_request(&settings, &vars).unwrap(),
+        refresh_request(&settings, &vars).unwrap(),
+    ] {
+        assert_eq!(request.header("authorization"), None);
+        let body = request.body.unwrap_or_default();
+        assert_eq!(body.matches("client_id=").count(), 1, "{body}");
+        assert!(
+            body.contains("client_id=abc.apps.googleusercontent.com"),
+            "{body}"
+        );
+        assert!(!body.contains("client_secret"), "{body}");
+    }
+    let error = token_request(&settings, &google_vars().with("client_id", "")).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Token client authentication: variable {client_id} is empty"
+    );
+    assert_eq!(error.hint(), Some("Enter the client ID in step 2."));
+}
+
+#[test]
+fn client_auth_none_adds_nothing_to_other_grants() {
+    let mut settings = google();
+    settings.token.client_auth = ClientAuth::None;
+    settings.token.grant_type = "ig_exchange_token".to_owned();
     let request = token_request(&settings, &google_vars()).unwrap();
     assert_eq!(request.header("authorization"), None);
     assert!(!request.body.unwrap().contains("client_"));
+}
+
+#[test]
+fn build_errors_come_with_a_hint() {
+    let error = token_request(&google(), &google_vars().with("code", "")).unwrap_err();
+    assert!(
+        error
+            .hint()
+            .unwrap_or_default()
+            .contains("run client-flow authorization in step 2"),
+        "{:?}",
+        error.hint()
+    );
+    let mut settings = google();
+    settings.token.body.push(p("audience", "{audience"));
+    let error = token_request(&settings, &google_vars()).unwrap_err();
+    assert_eq!(
+        error.hint(),
+        Some("A variable is written {name}; write {{ and }} for a literal brace.")
+    );
+    assert!(
+        BuildError::NoRefresh.hint().is_some(),
+        "every build error says what to do"
+    );
 }
 
 #[test]
@@ -654,5 +722,22 @@ fn repeated_extra_authorization_params_are_kept() {
     assert!(
         url.ends_with("&resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb"),
         "{url}"
+    );
+}
+
+#[test]
+fn which_client_auth_sends_the_client_id() {
+    let mut token = EndpointSettings::client_credentials("https://id.example/token");
+    assert!(token.client_auth_sends_client_id(), "Basic");
+    token.client_auth = ClientAuth::None;
+    assert!(
+        !token.client_auth_sends_client_id(),
+        "None with client credentials"
+    );
+    let mut refresh = EndpointSettings::refresh_token("https://id.example/token");
+    refresh.client_auth = ClientAuth::None;
+    assert!(
+        refresh.client_auth_sends_client_id(),
+        "a public client's refresh"
     );
 }

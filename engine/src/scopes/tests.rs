@@ -59,3 +59,57 @@ fn scope_tokens_are_visible_ascii_without_quotes_or_spaces() {
     assert!(scope_problem("say\"hi\"").unwrap().contains("`\"`"));
     assert!(scope_problem("caf\u{e9}").unwrap().contains("U+00E9"));
 }
+
+#[test]
+fn a_dropped_scope_is_named() {
+    assert_eq!(
+        super::missing_from_grant("openid read offline_access", Some("read openid")),
+        ["offline_access"]
+    );
+    assert_eq!(
+        super::missing_from_grant("a,b", Some("a")),
+        ["b"],
+        "comma-joined scopes"
+    );
+    assert!(
+        super::missing_from_grant("read", None).is_empty(),
+        "not stated"
+    );
+    assert!(super::missing_from_grant("read", Some("read write")).is_empty());
+}
+
+#[test]
+fn advice_for_a_dropped_offline_access_names_the_consent_prompt() {
+    let missing = vec!["offline_access".to_owned()];
+    let advice = super::missing_scope_advice(&missing, None);
+    assert_eq!(
+        advice,
+        "Without offline access no refresh token comes. Services grant it only on a consent screen: add the extra authorization parameter prompt=consent, then run client-flow authorization again and approve every scope."
+    );
+    let mut google = crate::settings::AuthorizationSettings::blank();
+    google.url = "https://accounts.google.com/o/oauth2/v2/auth".to_owned();
+    google.params.push(crate::settings::Param {
+        name: "prompt".to_owned(),
+        value: "consent".to_owned(),
+        optional: false,
+    });
+    let advice = super::missing_scope_advice(&missing, Some(&google));
+    assert!(advice.contains("add access_type=offline"), "{advice}");
+    assert!(
+        !advice.contains("prompt=consent"),
+        "it is already sent: {advice}"
+    );
+}
+
+#[test]
+fn advice_for_another_dropped_scope_points_at_the_registration() {
+    let advice = super::missing_scope_advice(&["write".to_owned()], None);
+    assert!(
+        advice.starts_with("The service granted less than was asked"),
+        "{advice}"
+    );
+    assert!(
+        advice.contains("check the scopes allowed in the app registration"),
+        "{advice}"
+    );
+}

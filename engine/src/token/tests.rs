@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::settings::ClientAuth;
 
 const JSON: Option<&str> = Some("application/json; charset=utf-8");
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
@@ -358,4 +359,28 @@ fn debug_hides_tokens() {
 fn excerpt_collapses_whitespace_and_controls() {
     assert_eq!(excerpt("  a\n\n\tb\u{0}c  "), "a b c");
     assert_eq!(excerpt(&"é".repeat(300)).chars().count(), EXCERPT_LEN);
+}
+
+#[test]
+fn invalid_request_hint_names_what_the_client_auth_usually_misses() {
+    let error = |code: &str| TokenError::OAuth {
+        status: 400,
+        error: code.to_owned(),
+        description: Some("no client authentication mechanism provided".to_owned()),
+        uri: None,
+    };
+    let hint = |code: &str, auth| error(code).hint_for(auth).unwrap_or_default();
+    assert!(
+        hint("invalid_request", ClientAuth::None).contains("must send client_id in the body"),
+        "{}",
+        hint("invalid_request", ClientAuth::None)
+    );
+    assert!(hint("invalid_request", ClientAuth::BasicHeader).contains("(client_secret_post)"));
+    assert!(hint("invalid_request", ClientAuth::Body).contains("(client_secret_basic)"));
+    assert!(hint("invalid_client", ClientAuth::None).contains("type the client secret"));
+    assert_eq!(
+        error("invalid_grant").hint_for(ClientAuth::None),
+        error("invalid_grant").hint(),
+        "other errors keep their hint"
+    );
 }

@@ -41,6 +41,9 @@ fn settings(method: HttpMethod, body_format: BodyFormat) -> ServiceSettings {
         token: EndpointSettings {
             method,
             body_format,
+            // Not a code exchange: "None" then adds no `client_id`, so the body is exactly the
+            // templates' parameters.
+            grant_type: "urn:example:encoding".into(),
             client_auth: ClientAuth::None,
             query: vec![p("q", "{token}")],
             body: vec![

@@ -408,7 +408,7 @@ async fn client_auth_mode_is_enforced() {
     .await;
     assert_eq!(basic_refused.status, 401);
 
-    provider.configure(|c| c.client_auth = ClientAuthMode::Either);
+    // RFC 6749 §2.3: one method per request, even for a client registered for either.
     let both = post(
         &provider.token_url(),
         Some(&basic(&config.client_id, &config.client_secret)),
@@ -422,6 +422,227 @@ async fn client_auth_mode_is_enforced() {
         (both.status, both.field("error").as_str()),
         (400, "invalid_request")
     );
+}
+
+/// A code for `client_id` (PKCE S256 with [`VERIFIER`]).
+async fn code_for(provider: &Provider, client_id: &str) -> String {
+    let mut params = authorize_params(provider);
+    params[1].1 = client_id.to_owned();
+    let (status, query) = authorize_with(provider, &params).await;
+    assert_eq!(status, 302, "authorize should redirect, got {status}");
+    get(&query, "code")
+        .expect("the redirect carries a code")
+        .to_owned()
+}
+
+fn code_exchange<'a>(code: &'a str, extra: &[(&'a str, &'a str)]) -> String {
+    let mut pairs = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", VERIFIER),
+    ];
+    pairs.extend_from_slice(extra);
+    form(&pairs)
+}
+
+#[tokio::test]
+async fn a_public_client_must_send_its_client_id_in_the_body() {
+    let provider = start(|_| {}).await;
+    let public = provider.config().public_client_id;
+    let code = code_for(&provider, &public).await;
+    let anonymous = post(&provider.token_url(), None, code_exchange(&code, &[])).await;
+    assert_eq!(
+        (anonymous.status, anonymous.field("error").as_str()),
+        (400, "invalid_request")
+    );
+    assert_eq!(
+        anonymous.field("error_description"),
+        "no client authentication mechanism provided"
+    );
+    // The refused request did not use the code up.
+    let named = post(
+        &provider.token_url(),
+        None,
+        code_exchange(&code, &[("client_id", &public)]),
+    )
+    .await;
+    assert_eq!(named.status, 200, "{}", named.body);
+    assert!(!named.field("refresh_token").is_empty());
+}
+
+#[tokio::test]
+async fn a_public_client_must_not_send_a_secret() {
+    let provider = start(|_| {}).await;
+    let public = provider.config().public_client_id;
+    let code = code_for(&provider, &public).await;
+    let in_body = post(
+        &provider.token_url(),
+        None,
+        code_exchange(&code, &[("client_id", &public), ("client_secret", "guess")]),
+    )
+    .await;
+    assert_eq!(
+        (in_body.status, in_body.field("error").as_str()),
+        (401, "invalid_client")
+    );
+    let empty_basic = post(
+        &provider.token_url(),
+        Some(&basic(&public, "")),
+        code_exchange(&code, &[]),
+    )
+    .await;
+    assert_eq!(
+        (empty_basic.status, empty_basic.field("error").as_str()),
+        (401, "invalid_client")
+    );
+    let client_credentials = post(
+        &provider.token_url(),
+        None,
+        form(&[("grant_type", "client_credentials"), ("client_id", &public)]),
+    )
+    .await;
+    assert_eq!(client_credentials.field("error"), "unauthorized_client");
+}
+
+#[tokio::test]
+async fn a_public_client_must_use_pkce_even_when_others_need_not() {
+    let provider = start(|c| c.require_pkce = false).await;
+    let mut params = authorize_params(&provider);
+    params[1].1 = provider.config().public_client_id;
+    params.retain(|(name, _)| !name.starts_with("code_challenge"));
+    let (status, query) = authorize_with(&provider, &params).await;
+    assert_eq!(status, 302);
+    assert_eq!(get(&query, "error"), Some("invalid_request"));
+    assert_eq!(
+        get(&query, "error_description"),
+        Some("code_challenge is required (PKCE with S256)")
+    );
+}
+
+#[tokio::test]
+async fn a_public_client_refreshes_with_its_client_id_and_nothing_else() {
+    let provider = start(|_| {}).await;
+    let public = provider.config().public_client_id;
+    let code = code_for(&provider, &public).await;
+    let tokens = post(
+        &provider.token_url(),
+        None,
+        code_exchange(&code, &[("client_id", &public)]),
+    )
+    .await;
+    let refresh_token = tokens.field("refresh_token");
+    let anonymous = post(
+        &provider.token_url(),
+        None,
+        form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (anonymous.status, anonymous.field("error").as_str()),
+        (400, "invalid_request")
+    );
+    let refreshed = post(
+        &provider.token_url(),
+        None,
+        form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+            ("client_id", &public),
+        ]),
+    )
+    .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_ne!(
+        refreshed.field("refresh_token"),
+        refresh_token,
+        "it rotates"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_must_use_the_method_the_client_is_registered_with() {
+    let provider = start(|c| c.client_auth = ClientAuthMode::Body).await;
+    let config = provider.config();
+    let code = code(&provider).await;
+    let tokens = post(
+        &provider.token_url(),
+        None,
+        code_exchange(
+            &code,
+            &[
+                ("client_id", &config.client_id),
+                ("client_secret", &config.client_secret),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let refresh_token = tokens.field("refresh_token");
+    let by_basic = refresh_basic(&provider, &config, refresh_token.clone()).await;
+    assert_eq!(
+        (by_basic.status, by_basic.field("error").as_str()),
+        (401, "invalid_client")
+    );
+    assert!(
+        by_basic
+            .field("error_description")
+            .contains("client_secret_post")
+    );
+    let confidential_without_secret = post(
+        &provider.token_url(),
+        None,
+        form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+            ("client_id", &config.client_id),
+        ]),
+    )
+    .await;
+    assert_eq!(confidential_without_secret.status, 401);
+}
+
+#[tokio::test]
+async fn discovery_can_list_only_none() {
+    let provider = start(|c| c.token_endpoint_auth_methods = vec!["none".to_owned()]).await;
+    let answer = http::get(&provider.url("/.well-known/openid-configuration"))
+        .await
+        .expect("discovery answers");
+    assert_eq!(
+        answer.json()["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["none"])
+    );
+}
+
+#[tokio::test]
+async fn a_withheld_offline_access_means_no_refresh_token() {
+    let provider = start(|c| {
+        c.withheld_scopes = vec!["offline_access".to_owned()];
+        c.refresh_needs_offline_access = true;
+    })
+    .await;
+    let mut params = authorize_params(&provider);
+    params[3].1 = "read offline_access".to_owned();
+    let (_, query) = authorize_with(&provider, &params).await;
+    let code = get(&query, "code").expect("a code").to_owned();
+    let tokens = redeem(&provider, &code, VERIFIER).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(tokens.field("scope"), "read");
+    assert!(
+        tokens.json().get("refresh_token").is_none(),
+        "{}",
+        tokens.body
+    );
+
+    provider.configure(|c| c.withheld_scopes.clear());
+    let (_, query) = authorize_with(&provider, &params).await;
+    let code = get(&query, "code").expect("a code").to_owned();
+    let tokens = redeem(&provider, &code, VERIFIER).await;
+    assert_eq!(tokens.field("scope"), "read offline_access");
+    assert!(!tokens.field("refresh_token").is_empty());
 }
 
 #[tokio::test]

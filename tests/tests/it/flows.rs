@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use e2e::provider::Issued;
+use e2e::provider::{ClientAuthMode, Issued};
 use e2e::world::World;
 use e2e::{Result, action, check};
 use url::Url;
@@ -27,9 +27,15 @@ impl Tab {
     }
 }
 
-/// Step 1: picks a preset and points its authorization URL at the mock provider.
+/// Step 1: picks a preset and points its authorization URL at the mock provider, whose client
+/// is registered for the client authentication the preset uses (as at the real service).
 pub async fn preset_pointed_at_mock(w: &World, preset_id: &str) -> Result<()> {
     let c = w.client();
+    let method = match preset_id {
+        "google-cloud" => ClientAuthMode::Body,
+        _ => ClientAuthMode::Basic,
+    };
+    w.provider.configure(|config| config.client_auth = method);
     action::choose_service(c, preset_id).await?;
     action::fill(c, "authorization-url", &w.provider.authorize_url()).await
 }
@@ -143,8 +149,25 @@ async fn call_until_new_token(w: &World, button: &str, timeout: Duration) -> Res
         .ok_or_else(|| e2e::E2eError::Expectation(format!("{button}: the mock issued nothing")))
 }
 
-/// Calls the bearer endpoint and waits until the new tokens are shown.
+/// Custom settings filled in by discovery from the mock, checked to have worked.
+pub async fn custom_service_discovered(w: &World) -> Result<()> {
+    let c = w.client();
+    action::choose_custom_service(c).await?;
+    discover(w).await
+}
+
+/// Runs discovery against the mock and waits until it says it filled the settings in.
+pub async fn discover(w: &World) -> Result<()> {
+    let c = w.client();
+    action::fill(c, "discovery-issuer", w.provider.base_url()).await?;
+    action::click(c, "discovery-run").await?;
+    check::shows_containing(c, "discovery-status", "Filled in").await?;
+    Ok(())
+}
+
+/// Calls the bearer endpoint (from its tab) and waits until the new tokens are shown.
 pub async fn call_bearer(w: &World) -> Result<Issued> {
+    action::click(w.client(), "tab-bearer").await?;
     let issued = call_until_new_token(w, "call-bearer", check::TIMEOUT).await?;
     let c = w.client();
     match &issued.refresh_token {
@@ -154,8 +177,9 @@ pub async fn call_bearer(w: &World) -> Result<Issued> {
     Ok(issued)
 }
 
-/// Calls the refresh endpoint and waits until the new access token is shown.
+/// Calls the refresh endpoint (from its tab) and waits until the new access token is shown.
 pub async fn call_refresh(w: &World) -> Result<Issued> {
+    action::click(w.client(), "tab-refresh").await?;
     call_until_new_token(w, "call-refresh", check::TIMEOUT).await
 }
 
@@ -171,6 +195,18 @@ pub fn expect_param(request: &e2e::provider::Recorded, name: &str, value: &str) 
     check::expect(request.param(name) == Some(value), || {
         format!(
             "the {} request to {} should carry {name}={value:?}, but carried {:?}",
+            request.method,
+            request.path,
+            request.param(name)
+        )
+    })
+}
+
+/// Fails unless the recorded request lacks `name` in its body and query.
+pub fn expect_no_param(request: &e2e::provider::Recorded, name: &str) -> Result<()> {
+    check::expect(request.param(name).is_none(), || {
+        format!(
+            "the {} request to {} should not carry {name}, but carried {:?}",
             request.method,
             request.path,
             request.param(name)

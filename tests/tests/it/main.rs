@@ -7,6 +7,7 @@
 //! `cargo test -p e2e --test it -- refresh`.
 
 mod authorization;
+mod clients;
 mod errors;
 mod flows;
 mod input_kept;
@@ -120,6 +121,48 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("every_step_passes_wcag_2_2_aa", |w| {
         Box::pin(input_kept::every_step_passes_wcag_2_2_aa(w))
+    }),
+    (
+        "discovery_of_a_public_only_service_says_what_it_decided",
+        |w| Box::pin(clients::discovery_of_a_public_only_service_says_what_it_decided(w)),
+    ),
+    ("public_client_gets_and_refreshes_tokens", |w| {
+        Box::pin(clients::public_client_gets_and_refreshes_tokens(w))
+    }),
+    ("empty_secret_under_basic_says_what_to_choose", |w| {
+        Box::pin(clients::empty_secret_under_basic_says_what_to_choose(w))
+    }),
+    ("discovery_after_unticking_keeps_the_choice", |w| {
+        Box::pin(clients::discovery_after_unticking_keeps_the_choice(w))
+    }),
+    ("unticking_after_discovery_switches_the_grant", |w| {
+        Box::pin(clients::unticking_after_discovery_switches_the_grant(w))
+    }),
+    ("reticking_the_client_flow_brings_its_settings_back", |w| {
+        Box::pin(clients::reticking_the_client_flow_brings_its_settings_back(
+            w,
+        ))
+    }),
+    ("refresh_follows_the_bearer_client_auth", |w| {
+        Box::pin(clients::refresh_follows_the_bearer_client_auth(w))
+    }),
+    ("failing_automatic_refresh_is_shown", |w| {
+        Box::pin(clients::failing_automatic_refresh_is_shown(w))
+    }),
+    ("build_errors_come_with_a_hint", |w| {
+        Box::pin(clients::build_errors_come_with_a_hint(w))
+    }),
+    ("withheld_offline_access_is_explained", |w| {
+        Box::pin(clients::withheld_offline_access_is_explained(w))
+    }),
+    (
+        "the_password_grant_comes_back_after_ticking_and_unticking",
+        |w| Box::pin(clients::the_password_grant_comes_back_after_ticking_and_unticking(w)),
+    ),
+    ("curl_export_is_masked_unless_secrets_are_included", |w| {
+        Box::pin(clients::curl_export_is_masked_unless_secrets_are_included(
+            w,
+        ))
     }),
 ];
 

@@ -20,6 +20,12 @@ pub async fn custom_service_with_discovery(w: &World) -> Result<()> {
     action::click(c, "discovery-run").await?;
     check::shows_containing(c, "discovery-status", "Filled in").await?;
     check::shows(c, "authorization-url", &provider.authorize_url()).await?;
+    check::shows_containing(
+        c,
+        "decided-client-auth",
+        "Basic header (client_secret_basic",
+    )
+    .await?;
 
     flows::to_step_2_with_client_id(w).await?;
     action::fill_lines(c, "scopes", &["read", "write"]).await?;
@@ -72,7 +78,12 @@ async fn custom_without_client_flow(w: &World, token_url: &str) -> Result<()> {
 
 /// Scenario 5: client credentials; no refresh token is issued, and the wizard says so.
 pub async fn client_credentials(w: &World) -> Result<()> {
+    let c = w.client();
     custom_without_client_flow(w, &w.provider.token_url()).await?;
+    // Client credentials bring no refresh token: no field for one, and the refresh tab says why.
+    check::hidden(c, "refresh-token-input").await?;
+    action::click(c, "tab-refresh").await?;
+    check::visible(c, "refresh-not-used").await?;
     let issued = flows::call_bearer(w).await?;
     check::expect(issued.refresh_token.is_none(), || {
         "the mock issued a refresh token for client credentials".to_owned()
