@@ -32,5 +32,5 @@ pub mod vars;
 
 pub use client_flow::ParkedFlow;
 pub use settings::*;
-pub use validate::{Endpoint, Field, Problem, SettingsError};
+pub use validate::{Endpoint, Field, Problem, SettingsError, header_warnings};
 pub use vars::{SECRET_VARIABLES, STANDARD_VARIABLES, Vars};

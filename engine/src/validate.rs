@@ -60,6 +60,48 @@ pub enum Field {
     ClientAuth(Endpoint),
 }
 
+impl Field {
+    /// The token endpoint call the field belongs to, if it is one of theirs.
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        match self {
+            Self::Url(e)
+            | Self::GrantType(e)
+            | Self::ClientAuth(e)
+            | Self::Query(e, _)
+            | Self::Body(e, _)
+            | Self::Header(e, _) => Some(*e),
+            _ => None,
+        }
+    }
+}
+
+/// Headers that are allowed but probably not what the user wants, in words: a name given twice
+/// (services read one of them), and `Host`, which the HTTP client derives from the URL.
+pub fn header_warnings(headers: &[Param]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for header in headers {
+        let name = header.name.to_ascii_lowercase();
+        if name == "host" {
+            warnings.push(
+                "`Host` is set from the URL by the browser and the relay; this header is not sent as written"
+                    .to_owned(),
+            );
+        } else if seen.contains(&name)
+            && !warnings
+                .iter()
+                .any(|w| w.contains(&format!("`{}`", header.name)))
+        {
+            warnings.push(format!(
+                "`{}` is given more than once; services usually read only one of them",
+                header.name
+            ));
+        }
+        seen.push(name);
+    }
+    warnings
+}
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

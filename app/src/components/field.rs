@@ -197,20 +197,25 @@ pub fn TextArea(
     /// Help shown under the text area.
     #[prop(optional, into)]
     help: Option<String>,
-    /// An error about the text, shown under it.
+    /// An error about the text, shown under it: the text is not applied yet (kept as a draft).
     #[prop(optional, into)]
     error: MaybeProp<String>,
+    /// A problem of what was applied (an unknown variable …), shown under it when there is no
+    /// error.
+    #[prop(optional, into)]
+    problem: MaybeProp<String>,
     /// Visible rows at least; the area grows with its content (up to 12 rows).
     #[prop(default = 4)]
     rows: u32,
 ) -> impl IntoView {
     let error_id = format!("{testid}-error");
     let (help_id, help) = help_line(&testid, help);
+    let shown = Memo::new(move |_| error.get().or_else(|| problem.get()));
     // The help, and the error while there is one.
     let described = {
         let error_id = error_id.clone();
         move || {
-            let error = error.with(Option::is_some).then(|| error_id.clone());
+            let error = shown.with(Option::is_some).then(|| error_id.clone());
             let ids: Vec<String> = help_id.iter().cloned().chain(error).collect();
             (!ids.is_empty()).then(|| ids.join(" "))
         }
@@ -243,7 +248,7 @@ pub fn TextArea(
                 class="mono"
                 rows=move || text.with(|t| (t.lines().count() as u32 + 1).clamp(rows, 12))
                 spellcheck="false"
-                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-invalid=move || shown.with(Option::is_some).then_some("true")
                 aria-describedby=described
                 prop:value=move || {
                     reload.track();
@@ -256,7 +261,7 @@ pub fn TextArea(
                 on:input=typed
             ></textarea>
             {help}
-            {move || error.get().map(|text| view! { <p class="field-error" id=error_id.clone()>{text}</p> })}
+            {move || shown.get().map(|text| view! { <p class="field-error" id=error_id.clone()>{text}</p> })}
         </div>
     }
 }

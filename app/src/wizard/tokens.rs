@@ -277,6 +277,29 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
         calls::shown_request(state, kind, state.reveal.get())
             .map(|request| format_request(&request))
     });
+    // Every problem of this request's settings, each shown at its own field.
+    let which = match kind {
+        CallKind::Bearer => engine::Endpoint::Token,
+        CallKind::Refresh => engine::Endpoint::Refresh,
+    };
+    let problems = Memo::new(move |_| {
+        state.settings.with(|s| {
+            s.validate()
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e.field.endpoint() == Some(which))
+                .collect::<Vec<engine::SettingsError>>()
+        })
+    });
+    let url_problem = Signal::derive(move || {
+        problems.with(|all| {
+            all.iter()
+                .find(|e| matches!(e.field, engine::Field::Url(_)))
+                .filter(|_| !read(|e| e.url.clone()).trim().is_empty())
+                .map(|e| format!("{e}."))
+        })
+    });
 
     view! {
         <div class="endpoint-editor">
@@ -288,6 +311,7 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                 on_input=move |(url,): (String,)| write(Box::new(move |e| e.url = url))
                 help="May use {variables}."
                 mono=true
+                error=url_problem
             />
             <div class="grid three">
                 <SelectField
@@ -360,9 +384,22 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                     }
                 />
             </div>
-            <ParamEditor kind=kind prefix=prefix name="query" label="Query parameters" pick=|e| &mut e.query read=|e| &e.query />
-            <ParamEditor kind=kind prefix=prefix name="body" label="Body parameters" pick=|e| &mut e.body read=|e| &e.body />
-            <ParamEditor kind=kind prefix=prefix name="headers" label="Headers" pick=|e| &mut e.headers read=|e| &e.headers />
+            <ParamEditor kind=kind prefix=prefix name="query" label="Query parameters" pick=|e| &mut e.query read=|e| &e.query problems=problems />
+            <ParamEditor kind=kind prefix=prefix name="body" label="Body parameters" pick=|e| &mut e.body read=|e| &e.body problems=problems />
+            <ParamEditor kind=kind prefix=prefix name="headers" label="Headers" pick=|e| &mut e.headers read=|e| &e.headers problems=problems />
+            {move || {
+                let warnings = state
+                    .settings
+                    .with(|s| endpoint(s, kind).map(|e| engine::header_warnings(&e.headers)).unwrap_or_default());
+                (!warnings.is_empty())
+                    .then(|| {
+                        view! {
+                            <p class="warning" role="note" data-testid=testid("headers-warning")>
+                                {warnings.join(" ")}
+                            </p>
+                        }
+                    })
+            }}
             <div class="preview">
                 <h3 id=testid("preview-title")>"Request preview"</h3>
                 {move || {
@@ -396,9 +433,25 @@ fn ParamEditor(
     label: &'static str,
     pick: fn(&mut EndpointSettings) -> &mut Vec<Param>,
     read: fn(&EndpointSettings) -> &Vec<Param>,
+    /// The problems of the request's settings; those of this editor's list are shown here.
+    problems: Memo<Vec<engine::SettingsError>>,
 ) -> impl IntoView {
     let state = WizardState::expect();
     let error = RwSignal::new(None::<String>);
+    let problem = Signal::derive(move || {
+        let mine: Vec<String> = problems.with(|all| {
+            all.iter()
+                .filter(|e| match (&e.field, name) {
+                    (engine::Field::Query(..), "query")
+                    | (engine::Field::Body(..), "body")
+                    | (engine::Field::Header(..), "headers") => true,
+                    _ => false,
+                })
+                .map(|e| format!("{e}."))
+                .collect()
+        });
+        (!mine.is_empty()).then(|| mine.join(" "))
+    });
     let text = Signal::derive(move || {
         state.settings.with(|s| {
             endpoint(s, kind)
@@ -425,6 +478,7 @@ fn ParamEditor(
             reload=state.revision
             on_input=on_input
             error=error
+            problem=problem
             rows=3
             help="One name=value per line; values may use {variables}; name?=value leaves it out when empty."
         />

@@ -320,3 +320,34 @@ fn variable_names_must_be_valid_unreserved_and_unique() {
             .starts_with("`code` is one of the wizard's own variables ({client_id}"),
     );
 }
+
+#[test]
+fn fields_know_their_endpoint() {
+    assert_eq!(
+        Field::Url(Endpoint::Token).endpoint(),
+        Some(Endpoint::Token)
+    );
+    assert_eq!(
+        Field::Header(Endpoint::Refresh, "X".into()).endpoint(),
+        Some(Endpoint::Refresh)
+    );
+    assert_eq!(Field::AuthorizationUrl.endpoint(), None);
+}
+
+#[test]
+fn duplicate_and_host_headers_are_warned_about() {
+    let headers = [
+        p("Accept", "a"),
+        p("accept", "b"),
+        p("Host", "x"),
+        p("X-Id", "1"),
+    ];
+    assert_eq!(
+        header_warnings(&headers),
+        [
+            "`accept` is given more than once; services usually read only one of them",
+            "`Host` is set from the URL by the browser and the relay; this header is not sent as written",
+        ]
+    );
+    assert!(header_warnings(&[p("Accept", "a")]).is_empty());
+}

@@ -348,3 +348,38 @@ pub async fn every_step_passes_wcag_2_2_aa(w: &World) -> Result<()> {
         .await?;
     check::expect(failures.is_empty(), || failures.join("\n"))
 }
+
+/// Step 3 shows each settings problem at its own field, all at once, and warns about a header
+/// given twice or a `Host` header.
+pub async fn step_3_problems_are_shown_at_their_fields(w: &World) -> Result<()> {
+    let c = w.client();
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    action::click(c, "skip-to-tokens").await?;
+    check::at_step(c, 3).await?;
+    action::fill(c, "bearer-url", "https://token.example/{nope}").await?;
+    action::fill(
+        c,
+        "bearer-headers",
+        "Accept=a\naccept=b\nHost=x\nX-Thing={nope2}",
+    )
+    .await?;
+    action::fill(c, "bearer-query", "tenant={nope3}").await?;
+    check::described_as(c, "bearer-url", "Token URL: unknown variable {nope}").await?;
+    check::described_as(
+        c,
+        "bearer-headers",
+        "Token header `X-Thing`: unknown variable {nope2}",
+    )
+    .await?;
+    check::described_as(c, "bearer-query", "unknown variable {nope3}").await?;
+    check::shows_containing(
+        c,
+        "bearer-headers-warning",
+        "`accept` is given more than once",
+    )
+    .await?;
+    check::shows_containing(c, "bearer-headers-warning", "`Host` is set from the URL").await?;
+    action::fill(c, "bearer-headers", "Accept=application/json").await?;
+    check::hidden(c, "bearer-headers-warning").await
+}

@@ -122,6 +122,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("every_step_passes_wcag_2_2_aa", |w| {
         Box::pin(input_kept::every_step_passes_wcag_2_2_aa(w))
     }),
+    ("step_3_problems_are_shown_at_their_fields", |w| {
+        Box::pin(input_kept::step_3_problems_are_shown_at_their_fields(w))
+    }),
     (
         "discovery_of_a_public_only_service_says_what_it_decided",
         |w| Box::pin(clients::discovery_of_a_public_only_service_says_what_it_decided(w)),
