@@ -441,11 +441,13 @@ fn ParamEditor(
     let problem = Signal::derive(move || {
         let mine: Vec<String> = problems.with(|all| {
             all.iter()
-                .filter(|e| match (&e.field, name) {
-                    (engine::Field::Query(..), "query")
-                    | (engine::Field::Body(..), "body")
-                    | (engine::Field::Header(..), "headers") => true,
-                    _ => false,
+                .filter(|e| {
+                    matches!(
+                        (&e.field, name),
+                        (engine::Field::Query(..), "query")
+                            | (engine::Field::Body(..), "body")
+                            | (engine::Field::Header(..), "headers")
+                    )
                 })
                 .map(|e| format!("{e}."))
                 .collect()
