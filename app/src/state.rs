@@ -339,21 +339,18 @@ pub fn needs_client_id(settings: &ServiceSettings) -> bool {
         || settings.refresh.as_ref().is_some_and(endpoint_uses)
 }
 
-/// The first problem of the authorization URL, its parameters or callback parameters (what
-/// step 1 and the Next rule show), when the client flow is on.
-pub fn authorization_problem(settings: &ServiceSettings) -> Option<String> {
+/// The first problem of the client flow's settings that `at` picks (the authorization URL, a
+/// parameter, a callback parameter), as shown at that field and in the Next and Start rules.
+pub fn authorization_problem(
+    settings: &ServiceSettings,
+    at: impl Fn(&engine::Field) -> bool,
+) -> Option<String> {
     settings.authorization.as_ref()?;
-    let errors = settings.validate().err()?;
-    errors
+    settings
+        .validate()
+        .err()?
         .into_iter()
-        .find(|e| {
-            matches!(
-                e.field,
-                engine::Field::AuthorizationUrl
-                    | engine::Field::AuthorizationParam(_)
-                    | engine::Field::CallbackParam(_)
-            )
-        })
+        .find(|e| at(&e.field))
         .map(|e| e.to_string())
 }
 
@@ -541,7 +538,15 @@ impl WizardState {
             missing_client_id: (needs_client_id && self.client_id.with(|id| id.trim().is_empty()))
                 .then(|| settings.client_id_label.clone()),
             has_code: self.secrets.code.with(|code| !code.trim().is_empty()),
-            authorization_url_problem: authorization_problem(&settings),
+            authorization_url_problem: authorization_problem(&settings, |f| {
+                *f == engine::Field::AuthorizationUrl
+            }),
+            authorization_params_problem: authorization_problem(&settings, |f| {
+                matches!(
+                    f,
+                    engine::Field::AuthorizationParam(_) | engine::Field::CallbackParam(_)
+                )
+            }),
             client_id_problem: self
                 .client_id
                 .with(|id| engine::input::single_line_problem(id)),

@@ -147,6 +147,9 @@ pub enum Problem {
     /// A parameter or header without a name.
     #[error("the name is empty")]
     EmptyName,
+    /// A parameter name with a space or an invisible character, which no service expects.
+    #[error("the name contains {0}; parameter names have none")]
+    ParamName(String),
     /// A header name with characters HTTP does not allow.
     #[error("not a valid header name (letters, digits and `-` only, no spaces or `:`)")]
     HeaderName,
@@ -416,6 +419,15 @@ fn check_params(
         let field = field(param.name.clone());
         if param.name.trim().is_empty() {
             errors.push(SettingsError::new(field.clone(), Problem::EmptyName));
+        } else if let Some(c) = param
+            .name
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control())
+        {
+            errors.push(SettingsError::new(
+                field.clone(),
+                Problem::ParamName(crate::input::describe_char(c)),
+            ));
         }
         check_template(&param.value, &field, known, errors);
     }

@@ -278,6 +278,15 @@ fn ExtraParams() -> impl IntoView {
             }
         });
     };
+    // The row's problem (an empty name, a space in it, an unknown variable in the value).
+    let problem = move |index: usize| {
+        let name = read(index, |p| p.name.clone());
+        state.settings.with(|s| {
+            crate::state::authorization_problem(s, |field| {
+                *field == engine::Field::AuthorizationParam(name.clone())
+            })
+        })
+    };
     let add = move |_| {
         edit(count.get_untracked(), &|params, _| {
             params.push(Param {
@@ -305,12 +314,16 @@ fn ExtraParams() -> impl IntoView {
                                 type="text"
                                 spellcheck="false"
                                 autocomplete="off"
+                                aria-invalid=move || problem(index).is_some().then_some("true")
+                                aria-describedby=move || {
+                                    problem(index).map(|_| format!("auth-param-error-{index}"))
+                                }
                                 prop:value=move || read(index, |p| p.name.clone())
                                 on:input=move |ev| {
                                     let name = event_target_value(&ev);
                                     edit(index, &|params, i| {
                                         if let Some(p) = params.get_mut(i) {
-                                            p.name = name.trim().to_owned();
+                                            p.name = name.clone();
                                         }
                                     });
                                 }
@@ -351,6 +364,20 @@ fn ExtraParams() -> impl IntoView {
                         >
                             "Remove"
                         </button>
+                        {move || {
+                            problem(index)
+                                .map(|text| {
+                                    view! {
+                                        <p
+                                            class="field-error row-error"
+                                            id=format!("auth-param-error-{index}")
+                                            data-testid=format!("auth-param-error-{index}")
+                                        >
+                                            {text}
+                                        </p>
+                                    }
+                                })
+                        }}
                     </div>
                 </For>
             </div>

@@ -88,8 +88,10 @@ pub struct Progress {
     pub missing_client_id: Option<String>,
     /// An authorization code is at hand.
     pub has_code: bool,
-    /// What is wrong with the authorization URL or its parameters, when the client flow is on.
+    /// What is wrong with the authorization URL (step 1), when the client flow is on.
     pub authorization_url_problem: Option<String>,
+    /// What is wrong with an extra authorization parameter or a kept callback parameter (step 2).
+    pub authorization_params_problem: Option<String>,
     /// What is wrong with the client id as typed (an invisible character, too long).
     pub client_id_problem: Option<String>,
     /// What is wrong with the redirect URI, when the client flow is on.
@@ -151,6 +153,13 @@ impl Progress {
         }
         if let Some(problem) = &self.state_problem {
             return Some(format!("The state (Advanced) {problem}."));
+        }
+        if let Some(problem) = self
+            .authorization_params_problem
+            .as_ref()
+            .filter(|_| self.client_flow)
+        {
+            return Some(format!("{problem}."));
         }
         self.redirect_uri_problem
             .as_ref()
@@ -290,6 +299,7 @@ mod tests {
             service_chosen: true,
             client_flow: true,
             authorization_url_problem: Some("Authorization URL: not a valid URL".into()),
+            authorization_params_problem: Some("Authorization parameter `a b`: …".into()),
             ..Progress::default()
         };
         assert_eq!(
@@ -313,6 +323,22 @@ mod tests {
         assert_eq!(
             step_2.start_blocker().as_deref(),
             Some("The redirect URI may use http:// only for this computer.")
+        );
+        let bad_param = Progress {
+            authorization_params_problem: Some(
+                "Authorization parameter ``: the name is empty".into(),
+            ),
+            redirect_uri_problem: None,
+            ..step_2.clone()
+        };
+        assert_eq!(
+            bad_param.start_blocker().as_deref(),
+            Some("Authorization parameter ``: the name is empty.")
+        );
+        assert_eq!(
+            bad_param.next_blocker(Step::Service),
+            None,
+            "fixed on step 2, not step 1"
         );
         let odd_id = Progress {
             client_id_problem: Some("contains U+0000 (NUL)".into()),

@@ -271,7 +271,11 @@ fn OAuthBasics() -> impl IntoView {
                             s.authorization
                                 .as_ref()
                                 .is_some_and(|a| !a.url.trim().is_empty())
-                                .then(|| crate::state::authorization_problem(s))
+                                .then(|| {
+                                    crate::state::authorization_problem(s, |f| {
+                                        *f == engine::Field::AuthorizationUrl
+                                    })
+                                })
                                 .flatten()
                         })
                     })

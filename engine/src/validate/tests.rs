@@ -351,3 +351,21 @@ fn duplicate_and_host_headers_are_warned_about() {
     );
     assert!(header_warnings(&[p("Accept", "a")]).is_empty());
 }
+
+#[test]
+fn parameter_names_with_spaces_are_refused() {
+    let mut s = settings();
+    s.authorization
+        .as_mut()
+        .unwrap()
+        .params
+        .push(p("access type", "offline"));
+    assert!(
+        errors(&s).contains(
+            &"Authorization parameter `access type`: the name contains a space; parameter names have none"
+                .to_owned()
+        ),
+        "{:?}",
+        errors(&s)
+    );
+}

@@ -383,3 +383,32 @@ pub async fn step_3_problems_are_shown_at_their_fields(w: &World) -> Result<()> 
     action::fill(c, "bearer-headers", "Accept=application/json").await?;
     check::hidden(c, "bearer-headers-warning").await
 }
+
+/// An extra authorization parameter with a space in its name or an unknown variable says so at
+/// its row, and Start waits for it.
+pub async fn extra_parameter_problems_are_shown_at_their_row(w: &World) -> Result<()> {
+    let c = w.client();
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    action::click(c, "auth-param-add").await?;
+    let index = find::with_prefix(c, "auth-param-name-")
+        .await?
+        .len()
+        .saturating_sub(1);
+    let name = format!("auth-param-name-{index}");
+    let value = format!("auth-param-value-{index}");
+    let error = format!("auth-param-error-{index}");
+    action::fill(c, &name, "access type").await?;
+    action::fill(c, &value, "offline").await?;
+    check::shows_containing(c, &error, "the name contains a space").await?;
+    check::described_as(c, &name, "the name contains a space").await?;
+    action::fill(c, &name, "resource").await?;
+    action::fill(c, &value, "{nope}").await?;
+    check::shows_containing(c, &error, "unknown variable {nope}").await?;
+    check::shows_containing(c, "start-blocker", "unknown variable {nope}").await?;
+    action::fill(c, &value, "x").await?;
+    check::hidden(c, &error).await?;
+    check::expect(enabled(w, "start-authorization").await?, || {
+        "Start stays disabled with the parameter fixed".to_owned()
+    })
+}

@@ -125,6 +125,11 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("step_3_problems_are_shown_at_their_fields", |w| {
         Box::pin(input_kept::step_3_problems_are_shown_at_their_fields(w))
     }),
+    ("extra_parameter_problems_are_shown_at_their_row", |w| {
+        Box::pin(input_kept::extra_parameter_problems_are_shown_at_their_row(
+            w,
+        ))
+    }),
     (
         "discovery_of_a_public_only_service_says_what_it_decided",
         |w| Box::pin(clients::discovery_of_a_public_only_service_says_what_it_decided(w)),
