@@ -431,6 +431,20 @@ fn Advanced() -> impl IntoView {
     };
     let callback_params =
         Signal::derive(move || state.authorization(|a| a.callback_params.join("\n")));
+    // A kept name the settings cannot use (`a b`, `client_id` …), at the editor.
+    let callback_problem = Signal::derive(move || {
+        state.settings.with(|s| {
+            let mine: Vec<String> = s
+                .validate()
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| matches!(e.field, engine::Field::CallbackParam(_)))
+                .map(|e| format!("{e}."))
+                .collect();
+            (!mine.is_empty()).then(|| mine.join(" "))
+        })
+    });
     let set_callback_params = move |(text,): (String,)| {
         state.update_authorization(|a| a.callback_params = crate::lines::parse_list(&text));
     };
@@ -501,6 +515,7 @@ fn Advanced() -> impl IntoView {
                         text=callback_params
                         reload=state.revision
                         on_input=set_callback_params
+                        problem=callback_problem
                         rows=2
                         help="Extra values the service adds to the redirect (e.g. realmId), kept as {variables} for step 3."
                     />

@@ -410,5 +410,14 @@ pub async fn extra_parameter_problems_are_shown_at_their_row(w: &World) -> Resul
     check::hidden(c, &error).await?;
     check::expect(enabled(w, "start-authorization").await?, || {
         "Start stays disabled with the parameter fixed".to_owned()
+    })?;
+    // A kept callback parameter named like one of the wizard's own variables.
+    action::click(c, "advanced-toggle").await?;
+    action::fill(c, "callback-params", "client_id").await?;
+    check::described_as(c, "callback-params", "one of the wizard's own variables").await?;
+    check::shows_containing(c, "start-blocker", "Callback parameter `client_id`").await?;
+    action::fill(c, "callback-params", "realmId").await?;
+    check::expect(enabled(w, "start-authorization").await?, || {
+        "Start stays disabled with the callback parameter fixed".to_owned()
     })
 }
