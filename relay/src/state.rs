@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::headers::{HeaderPolicy, HeaderPolicyError};
 use crate::resolver::{FilteringResolver, NameLookup, SystemLookup};
 use crate::routes::static_files::StaticSite;
+use crate::serve::ConnectionLimits;
 use crate::store::{PendingStore, StoreLimits};
 use crate::target::{HostPattern, HostPatternError, TargetPolicy};
 use crate::tls::TlsSetupError;
@@ -101,6 +102,12 @@ pub struct Shared {
     pub static_site: StaticSite,
     /// Header carrying the client address, set by a trusted reverse proxy.
     pub client_ip_header: Option<HeaderName>,
+    /// Time for a request's headers, and for an idle keep-alive connection.
+    pub header_timeout: Duration,
+    /// Open connections, in total and per client.
+    pub connections: Arc<ConnectionLimits>,
+    /// IPv6 clients are counted per network of this many bits.
+    pub ipv6_prefix: u8,
     /// Turns true when the relay shuts down.
     pub shutdown: watch::Sender<bool>,
 }
@@ -242,6 +249,8 @@ impl AppState {
             (config.pending_capacity, "pending-capacity"),
             (config.pending_per_ip, "pending-per-ip"),
             (config.max_waiters, "max-waiters"),
+            (config.max_connections, "max-connections"),
+            (config.max_connections_per_client, "max-connections-per-client"),
         ] {
             if value == 0 {
                 return Err(StartError::ZeroLimit(name));
@@ -256,6 +265,11 @@ impl AppState {
                     .map_err(|_| StartError::ClientIpHeader(name.to_owned()))
             })
             .transpose()?;
+
+        // Behind a reverse proxy every connection comes from the proxy.
+        let per_client_connections = client_ip_header
+            .is_none()
+            .then_some(config.max_connections_per_client);
 
         let listener_tls = match mode {
             Mode::Local => Some(crate::tls::self_signed_server_config()?),
@@ -288,6 +302,13 @@ impl AppState {
             listener_tls,
             static_site,
             client_ip_header,
+            header_timeout: Duration::from_secs(config.header_timeout_secs),
+            connections: ConnectionLimits::new(
+                config.max_connections,
+                per_client_connections,
+                config.ipv6_prefix_len,
+            ),
+            ipv6_prefix: config.ipv6_prefix_len,
             shutdown: watch::channel(false).0,
         })))
     }
@@ -297,15 +318,13 @@ impl AppState {
         self.mode == Mode::Local
     }
 
-    /// Drops rate-limiter state for quiet addresses, expired store entries and upstream
-    /// connections idle too long.
+    /// Drops rate-limiter state for quiet addresses and expired store entries.
     pub fn housekeeping(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
         self.proxy_limiter.retain_recent();
         self.proxy_limiter.shrink_to_fit();
         self.store.sweep();
-        self.client.close_idle();
     }
 
     /// Tells long-polls and local listeners to finish (the server is shutting down).
