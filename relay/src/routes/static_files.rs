@@ -177,6 +177,11 @@ pub fn with_app_fallback(router: Router<AppState>, state: &AppState) -> Router<A
             header::CACHE_CONTROL,
             html_cache_control,
         ))
+        // The answer depends on it (a precompressed copy or not), so caches must key on it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
         // Only the app's public files come compressed, never the API: /api/proxy envelopes carry
         // tokens next to text an attacker can influence (an upstream error echoing a
         // parameter), and compressing both in one body lets the response length reveal the
