@@ -151,16 +151,6 @@ impl AppState {
         local_addr: SocketAddr,
         lookup: Arc<dyn NameLookup>,
     ) -> Result<Self, StartError> {
-        Self::with_lookup_and_presets(config, local_addr, lookup, presets::token_host_patterns())
-    }
-
-    /// Same as [`AppState::with_lookup`] with an explicit list of preset token-host patterns.
-    pub fn with_lookup_and_presets(
-        config: &Config,
-        local_addr: SocketAddr,
-        lookup: Arc<dyn NameLookup>,
-        preset_hosts: Vec<String>,
-    ) -> Result<Self, StartError> {
         // Build the callback page now so its hashes are computed at start, not on first use.
         std::sync::LazyLock::force(&crate::routes::callback::CALLBACK_PAGE);
 
@@ -207,7 +197,7 @@ impl AppState {
         if config.allowed_ports.is_empty() {
             return Err(StartError::NoPorts);
         }
-        let host_allowlist = host_allowlist(config, preset_hosts)?;
+        let host_allowlist = host_allowlist(config)?;
         let target_policy = TargetPolicy {
             allow_private: config.allow_private_targets,
             allowed_ports: config.allowed_ports.clone(),
@@ -334,10 +324,7 @@ impl AppState {
 }
 
 /// The proxy's host allowlist: `None` means any public host.
-fn host_allowlist(
-    config: &Config,
-    preset_hosts: Vec<String>,
-) -> Result<Option<Vec<HostPattern>>, StartError> {
+fn host_allowlist(config: &Config) -> Result<Option<Vec<HostPattern>>, StartError> {
     let wanted = if config.public {
         !config.allow_any_host
     } else {
@@ -347,7 +334,7 @@ fn host_allowlist(
         return Ok(None);
     }
     let mut patterns: Vec<HostPattern> = Vec::new();
-    for text in &preset_hosts {
+    for text in crate::target::preset_token_hosts() {
         // A preset whose whole host is a variable cannot be expressed as an allowlist entry;
         // operators add such hosts with --allow-host.
         match HostPattern::parse(text) {
