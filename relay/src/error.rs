@@ -100,17 +100,11 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-#[derive(serde::Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: &'a str,
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.code,
-            message: &self.message,
+        let body = wire::ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

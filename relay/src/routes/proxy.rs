@@ -10,7 +10,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
-use serde::{Deserialize, Serialize};
+use wire::{ProxyRequest, ProxyResponse};
 
 use crate::error::{ApiJson, AppError};
 use crate::headers::filter_response;
@@ -23,32 +23,6 @@ use crate::upstream::UpstreamError;
 pub const MAX_ENVELOPE: usize = 64 * 1024;
 /// Largest upstream body read; beyond it the call fails with `upstream_too_large`.
 pub const MAX_UPSTREAM_BODY: usize = 1024 * 1024;
-
-/// The request envelope.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ProxyRequest {
-    /// `"GET"` or `"POST"`.
-    pub method: String,
-    /// The token endpoint (https, port 443 unless configured).
-    pub url: String,
-    /// `[["name", "value"], ...]`, from the allowlist only.
-    #[serde(default)]
-    pub headers: Vec<(String, String)>,
-    /// The body for a POST (e.g. a urlencoded form); `null` or absent for none.
-    #[serde(default)]
-    pub body: Option<String>,
-}
-
-/// The response envelope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProxyResponse {
-    /// The upstream's status.
-    pub status: u16,
-    /// The upstream's headers, from the response allowlist.
-    pub headers: Vec<(String, String)>,
-    /// The upstream's body as text (invalid UTF-8 replaced).
-    pub body: String,
-}
 
 fn busy() -> AppError {
     AppError::new(
