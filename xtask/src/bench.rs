@@ -96,6 +96,7 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         twiggy()?;
     }
     status(&mut build, "cargo build (relay, bench)")?;
+    let cors_anywhere = setup::cors_anywhere(root)?;
 
     let command_line = if options.smoke {
         "cargo xtask bench --smoke"
@@ -115,6 +116,8 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         .arg(target.join(profile).join("relay"))
         .arg("--app-wasm")
         .arg(target.join("wasm32-unknown-unknown/wasm-release/app.wasm"))
+        .arg("--cors-anywhere")
+        .arg(&cors_anywhere)
         .args(["--command", command_line])
         .args(&options.runner_args)
         .env("PATH", &tools.path)
