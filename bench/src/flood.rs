@@ -51,7 +51,9 @@ async fn probe_once(relay: SocketAddr, probe: &Probe) -> Option<f64> {
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).await.ok()?;
         let ok = answer.starts_with(b"HTTP/1.1 200")
-            && answer.windows(probe.expect.len()).any(|w| w == probe.expect);
+            && answer
+                .windows(probe.expect.len())
+                .any(|w| w == probe.expect);
         ok.then_some(())
     };
     match tokio::time::timeout(PROBE_CAP, exchange).await {

@@ -279,7 +279,12 @@ pub async fn measure(
             figures(Route::Nginx).map(|f| f.0),
             figures(Route::Relay).map(|f| f.0),
         );
-        for route in [Route::Direct, Route::CorsAnywhere, Route::Nginx, Route::Relay] {
+        for route in [
+            Route::Direct,
+            Route::CorsAnywhere,
+            Route::Nginx,
+            Route::Relay,
+        ] {
             let Some((f, sampled)) = figures(route) else {
                 continue;
             };

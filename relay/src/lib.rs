@@ -81,10 +81,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/listen", post(routes::listen::listen))
         .route(
             "/api/proxy",
-            post(routes::proxy::proxy).layer(from_fn_with_state(
-                state.clone(),
-                access::proxy_rate_limit,
-            )),
+            post(routes::proxy::proxy)
+                .layer(from_fn_with_state(state.clone(), access::proxy_rate_limit)),
         )
         .route("/api", any(no_such_route))
         .route("/api/{*rest}", any(no_such_route))

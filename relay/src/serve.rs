@@ -203,11 +203,17 @@ mod tests {
         let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
         assert_eq!(client_key(a, 64), client_key(b, 64));
         assert_ne!(client_key(a, 64), client_key(other, 64));
-        assert_eq!(client_key(a, 64), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_key(a, 64),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
+        );
         assert_ne!(client_key(a, 128), client_key(b, 128));
         assert_eq!(client_key(a, 0), IpAddr::V6(Ipv6Addr::UNSPECIFIED));
         let mapped: IpAddr = "::ffff:192.0.2.9".parse().unwrap();
-        assert_eq!(client_key(mapped, 64), "192.0.2.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_key(mapped, 64),
+            "192.0.2.9".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

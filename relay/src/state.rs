@@ -240,7 +240,10 @@ impl AppState {
             (config.pending_per_ip, "pending-per-ip"),
             (config.max_waiters, "max-waiters"),
             (config.max_connections, "max-connections"),
-            (config.max_connections_per_client, "max-connections-per-client"),
+            (
+                config.max_connections_per_client,
+                "max-connections-per-client",
+            ),
         ] {
             if value == 0 {
                 return Err(StartError::ZeroLimit(name));

@@ -149,7 +149,10 @@ mod tests {
             json!({"redirect_uri": "http://localhost:49152", "expires_in": 300})
         );
         let error: ErrorBody = serde_json::from_value(json!({"error": "not_found"})).unwrap();
-        assert_eq!((error.error.as_str(), error.message.as_str()), ("not_found", ""));
+        assert_eq!(
+            (error.error.as_str(), error.message.as_str()),
+            ("not_found", "")
+        );
         assert_eq!(
             serde_json::to_value(RelayConfig {
                 mode: "local".into(),

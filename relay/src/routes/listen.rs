@@ -25,10 +25,10 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use wire::{ListenRequest, Listening};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use wire::{ListenRequest, Listening};
 
 use crate::callback_query::parse_callback_query;
 use crate::error::{ApiJson, AppError};

@@ -13,7 +13,6 @@ use wire::{PendingCreated, PendingRequest, PickedUp};
 
 use crate::store::{MAX_SECRET_LEN, MAX_STATE_LEN, MIN_SECRET_LEN, Pickup, RegisterError};
 
-
 /// Checks `state` and `pickup_secret` before they reach the store.
 pub fn validate_registration(state: &str, secret: &str) -> Result<(), AppError> {
     if state.is_empty() || state.len() > MAX_STATE_LEN || state.chars().any(char::is_control) {

@@ -384,7 +384,9 @@ async fn ipv6_clients_share_a_bucket_per_64_whatever_address_they_rotate_to() {
     let relay = relay(&["--rate-limit-burst", "5", "--rate-limit-per-second", "1"]);
     let mut statuses = Vec::new();
     for i in 0..60u16 {
-        let rotated: IpAddr = format!("2001:db8:7:1:{i:x}::{:x}", i * 7 + 1).parse().unwrap();
+        let rotated: IpAddr = format!("2001:db8:7:1:{i:x}::{:x}", i * 7 + 1)
+            .parse()
+            .unwrap();
         statuses.push(
             relay
                 .send(from_ip(get_request("/healthz"), rotated))
@@ -398,9 +400,16 @@ async fn ipv6_clients_share_a_bucket_per_64_whatever_address_they_rotate_to() {
         "one /64, one bucket: {statuses:?}"
     );
     let next_network = relay
-        .send(from_ip(get_request("/healthz"), "2001:db8:7:2::1".parse().unwrap()))
+        .send(from_ip(
+            get_request("/healthz"),
+            "2001:db8:7:2::1".parse().unwrap(),
+        ))
         .await;
-    assert_eq!(next_network.status, StatusCode::OK, "another /64 has its own");
+    assert_eq!(
+        next_network.status,
+        StatusCode::OK,
+        "another /64 has its own"
+    );
 
     // The prefix is configurable: with /128 every address counts alone.
     let per_address = crate::support::relay(&[

@@ -37,7 +37,11 @@ fn precompress(path: &std::path::Path) {
     let bytes = std::fs::read(path).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&bytes).unwrap();
-    std::fs::write(path.with_extension(extension_plus(path, "gz")), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        path.with_extension(extension_plus(path, "gz")),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
     let mut br = Vec::new();
     brotli::BrotliCompress(&mut &bytes[..], &mut br, &Default::default()).unwrap();
     std::fs::write(path.with_extension(extension_plus(path, "br")), br).unwrap();

@@ -48,7 +48,12 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 #[tokio::test]
 async fn a_flooding_address_is_capped_and_timed_out_while_others_are_served() {
     let relay = LiveRelay::start(
-        &["--max-connections-per-client", "4", "--header-timeout-secs", "2"],
+        &[
+            "--max-connections-per-client",
+            "4",
+            "--header-timeout-secs",
+            "2",
+        ],
         StaticLookup::new(),
     )
     .await;
@@ -99,7 +104,11 @@ async fn a_flooding_address_is_capped_and_timed_out_while_others_are_served() {
     again.write_all(request.as_bytes()).await.unwrap();
     let mut answer = [0u8; 64];
     let n = again.read(&mut answer).await.unwrap();
-    assert!(answer[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &answer[..n]);
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        &answer[..n]
+    );
     let idle_since = Instant::now();
     closed_within(&mut again, Duration::from_secs(5))
         .await
@@ -108,5 +117,9 @@ async fn a_flooding_address_is_capped_and_timed_out_while_others_are_served() {
 
     let state = relay.state.clone();
     relay.stop().await.unwrap();
-    assert_eq!(state.connections.open_total(), 0, "every connection released");
+    assert_eq!(
+        state.connections.open_total(),
+        0,
+        "every connection released"
+    );
 }
