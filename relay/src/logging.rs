@@ -9,8 +9,13 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; `RUST_LOG` overrides the default filter.
-pub fn init(json: bool) {
+/// Installs the global subscriber; `RUST_LOG` overrides the default filter. Lines are written by
+/// tracing-appender's writer thread, so a request never waits for stderr; none are dropped.
+/// Keep the guard until the end: dropping it writes what is still queued.
+pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{}=info,tower_http=info", env!("CARGO_CRATE_NAME")))
     });
@@ -18,13 +23,14 @@ pub fn init(json: bool) {
         .with_env_filter(filter)
         // Colour codes only help a person watching a terminal; in a log file they are noise.
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     // A second call (tests, embedding) keeps the first subscriber.
     let _ = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    guard
 }
 
 /// The access log's target.
@@ -43,9 +49,97 @@ pub async fn access_log(request: Request, next: Next) -> Response {
     tracing::info!(
         target: ACCESS_TARGET,
         method = %method,
-        route = route.as_ref().map_or("(app)", MatchedPath::as_str),
+        route = %route.as_ref().map_or("(app)", MatchedPath::as_str),
         status = response.status().as_u16(),
         micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use clap::Parser;
+    use tower::ServiceExt;
+    use tracing::instrument::WithSubscriber;
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn every_answer_is_logged_under_its_route_and_never_with_its_query() {
+        let config = crate::Config::parse_from(["relay"]);
+        let state = crate::AppState::new(&config, ([127, 0, 0, 1], 8787).into()).unwrap();
+        let app = crate::app(state);
+        let request = |method: &str, uri: &str, origin: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("host", "127.0.0.1:8787")
+                .header("origin", origin)
+                .header("content-type", "application/json")
+                .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    [127, 0, 0, 1],
+                    5000,
+                ))))
+                .body(Body::from(r#"{"method":"PUT","url":"https://x"}"#))
+                .unwrap()
+        };
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let statuses = async {
+            let mut statuses = Vec::new();
+            for (method, uri, origin) in [
+                ("POST", "/api/proxy", "https://evil.example"),
+                ("POST", "/api/proxy", "http://127.0.0.1:8787"),
+                (
+                    "GET",
+                    "/callback?code=secret-code-1&state=s",
+                    "http://127.0.0.1:8787",
+                ),
+                ("GET", "/some/app/path", "http://127.0.0.1:8787"),
+            ] {
+                let answer = app.clone().oneshot(request(method, uri, origin)).await;
+                statuses.push(answer.unwrap().status());
+            }
+            statuses
+        }
+        .with_subscriber(subscriber)
+        .await;
+        assert_eq!(
+            statuses,
+            [
+                StatusCode::FORBIDDEN,
+                StatusCode::BAD_REQUEST,
+                StatusCode::OK,
+                StatusCode::OK
+            ]
+        );
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        for line in [
+            "relay::access: method=POST route=/api/proxy status=403",
+            "relay::access: method=POST route=/api/proxy status=400",
+            "relay::access: method=GET route=/callback status=200",
+            "relay::access: method=GET route=(app) status=200",
+        ] {
+            assert!(log.contains(line), "{line} missing from:\n{log}");
+        }
+        assert!(!log.contains("secret-code-1"), "{log}");
+    }
 }
