@@ -14,15 +14,16 @@
 //!
 //! ## Layout
 //! - [`config`]: the command line ([`Config`]); [`state`]: what handlers share ([`AppState`]).
-//! - [`routes`]: one module per area; [`app`] assembles them with the layers below; [`serve`]
+//! - [`routes`]: one module per area; [`app`] assembles them with the layers below; [`mod@serve`]
 //!   serves it with hyper (timeouts, connection caps, graceful shutdown).
 //! - [`access`]: Host check (local mode), Origin check and JSON requirement on `/api/*`, rate limits.
 //! - [`target`], [`resolver`], [`headers`]: the proxy's SSRF rules; [`upstream`]: its client.
 //! - [`store`], [`callback_query`]: pending callbacks and how callback parameters are read.
 //! - [`error`]: the one error type of the HTTP boundary; [`tls`]: rustls set-up; [`logging`].
 //!
-//! Architecture invariant: the relay knows nothing of OAuth templates (it does not depend on
-//! `engine`), and it never logs or echoes codes, tokens, secrets, states or target URLs' paths.
+//! Architecture invariant: the relay knows nothing of OAuth templates (it depends on neither
+//! `engine` nor `presets`), and it never logs or echoes codes, tokens, secrets, states or target
+//! URLs' paths. Its request and answer bodies are the `wire` crate's types.
 
 pub mod access;
 pub mod callback_query;
