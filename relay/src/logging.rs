@@ -13,8 +13,10 @@ use tracing_subscriber::EnvFilter;
 /// tracing-appender's writer thread, so a request never waits for stderr; none are dropped.
 /// Keep the guard until the end: dropping it writes what is still queued.
 pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+    // A short queue: the default (128 000 lines) reserves megabytes the relay never needs.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
+        .buffered_lines_limit(4096)
         .finish(std::io::stderr());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{}=info,tower_http=info", env!("CARGO_CRATE_NAME")))

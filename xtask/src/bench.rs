@@ -79,6 +79,8 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         .env("PATH", &tools.path)
         .env_remove("TRUNK_SERVE_PORT");
     status(&mut trunk, "trunk build (baseline counter)")?;
+    // Served by the relay like the app, with the same precompressed copies.
+    crate::compress::precompress(&baseline_dist)?;
 
     let profile = if options.smoke { "debug" } else { "release" };
     eprintln!("xtask: building the relay and the benchmark runner ({profile})");
