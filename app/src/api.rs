@@ -48,87 +48,20 @@ pub enum ApiError {
     Aborted,
 }
 
-/// `GET /api/config`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RelayConfig {
-    /// `local` or `public`.
-    pub mode: String,
-    /// Whether `/api/listen` is available.
-    pub local_listener: bool,
-    /// Path of the callback page, `/callback`.
-    pub callback_path: String,
-}
+/// `GET /api/config` (the relay's wire type).
+pub use wire::RelayConfig;
 
-/// An HTTP answer from a token endpoint: through the relay's envelope or from a direct call.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Upstream {
-    /// The endpoint's HTTP status.
-    pub status: u16,
-    /// The endpoint's response headers (lower-case names).
-    #[serde(default)]
-    pub headers: Vec<(String, String)>,
-    /// The response body as text.
-    #[serde(default)]
-    pub body: String,
-}
+/// An HTTP answer from a token endpoint: the relay's `/api/proxy` envelope, also used for the
+/// answer of a direct call.
+pub use wire::ProxyResponse as Upstream;
 
-impl Upstream {
-    /// The `content-type` header, if any.
-    pub fn content_type(&self) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-#[derive(Serialize)]
-struct PendingRequest<'a> {
-    state: &'a str,
-    pickup_secret: &'a str,
-}
-
-#[derive(Serialize)]
-struct ListenRequest<'a> {
-    redirect_uri: &'a str,
-    state: &'a str,
-    pickup_secret: &'a str,
-}
-
-/// `POST /api/pending` and `POST /api/listen` answers.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// What a registration (`POST /api/pending` or `POST /api/listen`) gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Registration {
     /// Seconds before the registration (and any code waiting for pickup) expires.
-    #[serde(default = "default_expiry")]
     pub expires_in: u64,
     /// `/api/listen` only: the exact redirect URI to register, with the port the relay chose.
-    #[serde(default)]
     pub redirect_uri: Option<String>,
-}
-
-fn default_expiry() -> u64 {
-    300
-}
-
-#[derive(Deserialize)]
-struct PickupReply {
-    callback: String,
-}
-
-#[derive(Deserialize)]
-struct RelayErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Serialize)]
-struct ProxyRequest<'a> {
-    method: engine::HttpMethod,
-    url: &'a str,
-    headers: &'a [(String, String)],
-    body: Option<&'a str>,
 }
 
 /// The relay the wizard talks to: its own origin (empty base) or another relay's URL.
@@ -188,12 +121,16 @@ impl Relay {
         state: &str,
         pickup_secret: &str,
     ) -> Result<Registration, ApiError> {
-        let body = to_json(&PendingRequest {
-            state,
-            pickup_secret,
+        let body = to_json(&wire::PendingRequest {
+            state: state.to_owned(),
+            pickup_secret: pickup_secret.to_owned(),
         })?;
         let reply = self.call("POST", "/api/pending", Some(&body), None).await?;
-        decode(&reply)
+        let created: wire::PendingCreated = decode(&reply)?;
+        Ok(Registration {
+            expires_in: created.expires_in,
+            redirect_uri: None,
+        })
     }
 
     /// `POST /api/listen`: asks the local relay to listen once on a loopback redirect URI.
@@ -203,13 +140,17 @@ impl Relay {
         state: &str,
         pickup_secret: &str,
     ) -> Result<Registration, ApiError> {
-        let body = to_json(&ListenRequest {
-            redirect_uri,
-            state,
-            pickup_secret,
+        let body = to_json(&wire::ListenRequest {
+            redirect_uri: redirect_uri.to_owned(),
+            state: state.to_owned(),
+            pickup_secret: pickup_secret.to_owned(),
         })?;
         let reply = self.call("POST", "/api/listen", Some(&body), None).await?;
-        decode(&reply)
+        let listening: wire::Listening = decode(&reply)?;
+        Ok(Registration {
+            expires_in: listening.expires_in,
+            redirect_uri: Some(listening.redirect_uri),
+        })
     }
 
     /// `POST /api/pickup`, one long-poll: `Some(query string)` when the callback arrived, `None`
@@ -220,9 +161,9 @@ impl Relay {
         pickup_secret: &str,
         signal: &AbortSignal,
     ) -> Result<Option<String>, ApiError> {
-        let body = to_json(&PendingRequest {
-            state,
-            pickup_secret,
+        let body = to_json(&wire::PendingRequest {
+            state: state.to_owned(),
+            pickup_secret: pickup_secret.to_owned(),
         })?;
         let reply = self
             .call("POST", "/api/pickup", Some(&body), Some(signal))
@@ -230,17 +171,17 @@ impl Relay {
         if reply.status == 204 {
             return Ok(None);
         }
-        let reply: PickupReply = decode(&reply)?;
+        let reply: wire::PickedUp = decode(&reply)?;
         Ok(Some(reply.callback))
     }
 
     /// `POST /api/proxy`: sends `request` to the token endpoint through the relay.
     pub async fn proxy(&self, request: &HttpRequest) -> Result<Upstream, ApiError> {
-        let body = to_json(&ProxyRequest {
-            method: request.method,
-            url: &request.url,
-            headers: &request.headers,
-            body: request.body.as_deref(),
+        let body = to_json(&wire::ProxyRequest {
+            method: method_name(request.method).to_owned(),
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
         })?;
         let reply = self.call("POST", "/api/proxy", Some(&body), None).await?;
         decode(&reply)
@@ -269,12 +210,8 @@ impl Relay {
 
 /// Sends `request` straight to the endpoint from the browser (the "no relay" setting).
 pub async fn direct(request: &HttpRequest) -> Result<Upstream, ApiError> {
-    let method = match request.method {
-        engine::HttpMethod::Get => "GET",
-        engine::HttpMethod::Post => "POST",
-    };
     fetch(
-        method,
+        method_name(request.method),
         &request.url,
         &request.headers,
         request.body.as_deref(),
@@ -288,6 +225,13 @@ pub async fn direct(request: &HttpRequest) -> Result<Upstream, ApiError> {
             url: request.url.clone(),
         },
     })
+}
+
+fn method_name(method: engine::HttpMethod) -> &'static str {
+    match method {
+        engine::HttpMethod::Get => "GET",
+        engine::HttpMethod::Post => "POST",
+    }
 }
 
 /// Sends a GET through the relay when there is one, else directly (used by discovery).
@@ -314,7 +258,7 @@ fn decode<T: for<'de> Deserialize<'de>>(reply: &Upstream) -> Result<T, ApiError>
         return serde_json::from_str(&reply.body)
             .map_err(|error| ApiError::Unexpected(error.to_string()));
     }
-    match serde_json::from_str::<RelayErrorBody>(&reply.body) {
+    match serde_json::from_str::<wire::ErrorBody>(&reply.body) {
         Ok(body) if !body.message.is_empty() || !body.error.is_empty() => Err(ApiError::Relay {
             status: reply.status,
             code: body.error,
@@ -426,9 +370,8 @@ mod tests {
         .unwrap();
         assert!(config.local_listener);
         assert_eq!(config.callback_path, "/callback");
-        let registration: Registration = decode(&reply(201, r#"{"expires_in":120}"#)).unwrap();
-        assert_eq!(registration.expires_in, 120);
-        assert_eq!(registration.redirect_uri, None);
+        let created: wire::PendingCreated = decode(&reply(201, r#"{"expires_in":120}"#)).unwrap();
+        assert_eq!(created.expires_in, 120);
     }
 
     #[test]

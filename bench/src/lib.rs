@@ -13,14 +13,17 @@
 //! - [`relay`]: the release relay binary as a child; [`upstream`]: a loopback token endpoint;
 //!   [`nginx`]: Debian's nginx as the proxy baseline; [`loadgen`]: the HTTP load generator.
 //! - [`browser`]: chromedriver + headless Chromium through fantoccini.
-//! - One module per measurement: [`weight`], [`tti`], [`proxy`], [`redirect`], [`memory`],
-//!   [`engine`] (reads the criterion bench `engine/benches/render.rs`), [`otw`] (the command-line
-//!   token keeper against a Python script and curl).
+//! - One module per measurement: [`weight`], [`tti`], [`proxy`] (with [`cors_anywhere`] and
+//!   [`nginx`] as baselines), [`flood`], [`redirect`], [`memory`], [`engine`] (reads the
+//!   criterion bench `engine/benches/render.rs`), [`otw`] (the command-line token keeper against
+//!   a Python script and curl).
 //!
 //! Everything listens on and connects to loopback only.
 
 pub mod browser;
+pub mod cors_anywhere;
 pub mod engine;
+pub mod flood;
 pub mod loadgen;
 pub mod memory;
 pub mod nginx;
@@ -95,6 +98,10 @@ pub struct Plan {
     pub flood: usize,
     /// Redirects measured per delivery channel.
     pub redirects: usize,
+    /// Half-sent connections the connection flood holds open.
+    pub flood_connections: usize,
+    /// Rounds of probes (one `/healthz`, one proxied call) with and without the flood.
+    pub flood_probes: usize,
 }
 
 impl Plan {
@@ -109,6 +116,8 @@ impl Plan {
             pending: 10_000,
             flood: 40_000,
             redirects: 15,
+            flood_connections: 20_000,
+            flood_probes: 200,
         }
     }
 
@@ -123,6 +132,8 @@ impl Plan {
             pending: 10,
             flood: 40,
             redirects: 1,
+            flood_connections: 200,
+            flood_probes: 5,
         }
     }
 }

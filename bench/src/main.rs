@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use bench::otw::OtwInputs;
 use bench::report::{Row, Status, Unit, markdown_table, text_table};
 use bench::weight::WeightInputs;
-use bench::{Plan, Result, engine, memory, otw, proxy, redirect, tti, weight};
+use bench::{Plan, Result, engine, flood, memory, otw, proxy, redirect, tti, weight};
 use clap::Parser;
 
 /// Measure the wizard and the relay next to what users would pick instead, and print one table.
@@ -17,7 +17,8 @@ struct Args {
     /// Run each measurement once on tiny inputs (to prove they still work; figures are rough).
     #[arg(long)]
     smoke: bool,
-    /// Only these measurements (comma-separated): weight, tti, proxy, memory, redirect, engine, otw.
+    /// Only these measurements (comma-separated): weight, tti, proxy, flood, memory, redirect,
+    /// engine, otw.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Section>,
     /// The workspace root (for `cargo bench -p engine`).
@@ -38,6 +39,9 @@ struct Args {
     /// A Python interpreter with `requests` (the hand-written baseline of the otw rows).
     #[arg(long)]
     python: PathBuf,
+    /// cors-anywhere's npm prefix (its `node_modules`), the proxy baseline.
+    #[arg(long)]
+    cors_anywhere: Option<PathBuf>,
     /// cargo's wasm output for the app before wasm-bindgen (for the weight by crate).
     #[arg(long)]
     app_wasm: Option<PathBuf>,
@@ -58,16 +62,18 @@ enum Section {
     Weight,
     Tti,
     Proxy,
+    Flood,
     Memory,
     Redirect,
     Engine,
     Otw,
 }
 
-const ALL: [Section; 7] = [
+const ALL: [Section; 8] = [
     Section::Weight,
     Section::Tti,
     Section::Proxy,
+    Section::Flood,
     Section::Memory,
     Section::Redirect,
     Section::Engine,
@@ -80,6 +86,7 @@ impl Section {
             Section::Weight => "app weight",
             Section::Tti => "time to interactive",
             Section::Proxy => "relay proxy",
+            Section::Flood => "relay under a connection flood",
             Section::Memory => "relay memory",
             Section::Redirect => "redirect to wizard",
             Section::Engine => "engine render",
@@ -91,7 +98,7 @@ impl Section {
     fn unit(self) -> Unit {
         match self {
             Section::Weight => Unit::Bytes,
-            Section::Tti | Section::Redirect | Section::Otw => Unit::Millis,
+            Section::Tti | Section::Redirect | Section::Flood | Section::Otw => Unit::Millis,
             Section::Proxy => Unit::PerSecond,
             Section::Memory => Unit::MemoryBytes,
             Section::Engine => Unit::Nanos,
@@ -200,7 +207,10 @@ async fn run_section(
         Section::Tti => {
             tti::measure(&args.relay, &args.dist, &args.baseline_dist, work, plan).await
         }
-        Section::Proxy => proxy::measure(&args.relay, work, plan).await,
+        Section::Proxy => {
+            proxy::measure(&args.relay, args.cors_anywhere.as_deref(), work, plan).await
+        }
+        Section::Flood => flood::measure(&args.relay, work, plan).await,
         Section::Memory => memory::measure(&args.relay, work, plan).await,
         Section::Redirect => redirect::measure(&args.relay, &args.dist, work, plan).await,
         Section::Engine => {

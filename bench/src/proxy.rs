@@ -1,7 +1,8 @@
 //! Relay proxy throughput and latency: the same token request sent to a loopback token endpoint
-//! directly, through nginx (`proxy_pass`) and through the relay's `/api/proxy`, at several
-//! concurrency levels. Rounds interleave the three targets so that machine noise hits all alike;
-//! figures are medians over rounds.
+//! directly, through cors-anywhere (what people deploy for this job), through nginx
+//! (`proxy_pass`) and through the relay's `/api/proxy`, at several concurrency levels. Rounds
+//! interleave the targets so that machine noise hits all alike; figures are medians over rounds.
+//! The targets compare the relay with cors-anywhere; nginx's ratio is for information.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -12,6 +13,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
 
+use crate::cors_anywhere::CorsAnywhere;
 use crate::loadgen::{self, Accept, Load, MakeRequest};
 use crate::nginx::{self, Nginx};
 use crate::relay::{RelayProcess, UNLIMITED_RATES, log_path};
@@ -31,6 +33,7 @@ const RUN_CAP: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     Direct,
+    CorsAnywhere,
     Nginx,
     Relay,
 }
@@ -39,6 +42,7 @@ impl Route {
     fn name(self) -> &'static str {
         match self {
             Route::Direct => "direct",
+            Route::CorsAnywhere => "cors-anywhere",
             Route::Nginx => "nginx",
             Route::Relay => "relay",
         }
@@ -66,6 +70,27 @@ fn plain_target(route: Route, addr: SocketAddr) -> Target {
     Target {
         route,
         addr,
+        make,
+        accept: loadgen::accept_success(),
+    }
+}
+
+/// The token request through cors-anywhere: the target URL after its `/`, and the `Origin` a
+/// browser page sends (cors-anywhere adds the CORS headers for it).
+fn cors_anywhere_target(proxy: SocketAddr, upstream: SocketAddr) -> Target {
+    let path = format!("/http://{upstream}/token");
+    let make: MakeRequest = Arc::new(move |_| {
+        Request::post(path.as_str())
+            .header("host", proxy.to_string())
+            .header("origin", "http://127.0.0.1:8787")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(Full::new(Bytes::from_static(FORM.as_bytes())))
+            .unwrap_or_else(|_| Request::new(Full::new(Bytes::new())))
+    });
+    Target {
+        route: Route::CorsAnywhere,
+        addr: proxy,
         make,
         accept: loadgen::accept_success(),
     }
@@ -144,6 +169,7 @@ struct Figures {
 /// Runs the proxy benchmark. Returns the table rows and detail lines.
 pub async fn measure(
     relay_bin: &Path,
+    cors_anywhere: Option<&Path>,
     work: &Path,
     plan: &Plan,
 ) -> Result<(Vec<Row>, Vec<String>)> {
@@ -174,7 +200,24 @@ pub async fn measure(
         Err(err) => return Err(err),
     };
 
+    let cors_anywhere = match cors_anywhere {
+        Some(prefix) => Some(CorsAnywhere::start(prefix, &work.join("cors-anywhere.log")).await?),
+        None if plan.smoke => {
+            details.push("cors-anywhere skipped: not installed (--cors-anywhere)".to_owned());
+            None
+        }
+        None => {
+            return Err(crate::BenchError::Setup(
+                "cors-anywhere is not installed (cargo xtask bench passes --cors-anywhere)"
+                    .to_owned(),
+            ));
+        }
+    };
+
     let mut targets = vec![plain_target(Route::Direct, upstream.addr())];
+    if let Some(cors) = &cors_anywhere {
+        targets.push(cors_anywhere_target(cors.addr(), upstream.addr()));
+    }
     if let Some(nginx) = &nginx {
         targets.push(plain_target(Route::Nginx, nginx.addr()));
     }
@@ -231,16 +274,22 @@ pub async fn measure(
                 .position(|t| t.route == route)
                 .map(|i| (samples[i].figures(), &samples[i]))
         };
-        let (nginx_figures, relay_figures) = (
+        let (cors_figures, nginx_figures, relay_figures) = (
+            figures(Route::CorsAnywhere).map(|f| f.0),
             figures(Route::Nginx).map(|f| f.0),
             figures(Route::Relay).map(|f| f.0),
         );
-        for route in [Route::Direct, Route::Nginx, Route::Relay] {
+        for route in [
+            Route::Direct,
+            Route::CorsAnywhere,
+            Route::Nginx,
+            Route::Relay,
+        ] {
             let Some((f, sampled)) = figures(route) else {
                 continue;
             };
             details.push(format!(
-                "proxy, {concurrency:>2} conn, {:<6}: {:>7.0} req/s, p50 {:.2} ms, p99 {:.2} ms; \
+                "proxy, {concurrency:>2} conn, {:<13}: {:>7.0} req/s, p50 {:.2} ms, p99 {:.2} ms; \
                  {} upstream connections opened for {} requests",
                 route.name(),
                 f.throughput,
@@ -253,40 +302,56 @@ pub async fn measure(
         let Some(relay_f) = relay_figures else {
             continue;
         };
-        let throughput = Row::new(
-            format!("proxy req/s, {concurrency} conn"),
-            Unit::PerSecond,
-            relay_f.throughput,
-        );
-        let p50 = Row::new(
-            format!("proxy p50 latency, {concurrency} conn"),
-            Unit::Millis,
-            relay_f.p50,
-        );
-        let p99 = Row::new(
-            format!("proxy p99 latency, {concurrency} conn"),
-            Unit::Millis,
-            relay_f.p99,
-        );
-        match nginx_figures {
-            Some(n) => {
+        let throughput = |baseline: &str| {
+            Row::new(
+                format!("proxy req/s, {concurrency} conn (vs {baseline})"),
+                Unit::PerSecond,
+                relay_f.throughput,
+            )
+        };
+        let latency = |name: &str, value: f64| {
+            Row::new(
+                format!("proxy {name} latency, {concurrency} conn"),
+                Unit::Millis,
+                value,
+            )
+        };
+        match cors_figures {
+            Some(c) => {
                 rows.push(
-                    throughput
-                        .baseline("nginx", n.throughput)
-                        .goal("≥ 0.8× nginx", Goal::RatioAtLeast(0.8)),
+                    throughput("cors-anywhere")
+                        .baseline("cors-anywhere", c.throughput)
+                        .goal("≥ 5× cors-anywhere", Goal::RatioAtLeast(5.0)),
                 );
-                rows.push(p50.baseline("nginx", n.p50));
-                rows.push(p99.baseline("nginx", n.p99));
+                rows.push(latency("p50", relay_f.p50).baseline("cors-anywhere", c.p50));
+                rows.push(
+                    latency("p99", relay_f.p99)
+                        .baseline("cors-anywhere", c.p99)
+                        .goal("≤ 0.5× cors-anywhere", Goal::RatioAtMost(0.5)),
+                );
             }
             None => rows.push(Row::unmeasured(
-                format!("proxy req/s, {concurrency} conn"),
+                format!("proxy req/s, {concurrency} conn (vs cors-anywhere)"),
                 Unit::PerSecond,
-                "≥ 0.8× nginx",
+                "≥ 5× cors-anywhere",
+                Status::Skipped("cors-anywhere not installed in this smoke run".to_owned()),
+            )),
+        }
+        match nginx_figures {
+            Some(n) => {
+                rows.push(throughput("nginx").baseline("nginx", n.throughput));
+                rows.push(latency("p99", relay_f.p99).baseline("nginx", n.p99));
+            }
+            None => rows.push(Row::unmeasured(
+                format!("proxy req/s, {concurrency} conn (vs nginx)"),
+                Unit::PerSecond,
+                "—",
                 Status::Skipped("nginx not available in this smoke run".to_owned()),
             )),
         }
     }
     drop(relay);
     drop(nginx);
+    drop(cors_anywhere);
     Ok((rows, details))
 }

@@ -16,6 +16,8 @@ pub enum Unit {
     Nanos,
     /// Requests per second.
     PerSecond,
+    /// A count (connections, open files).
+    Count,
 }
 
 impl Unit {
@@ -29,6 +31,7 @@ impl Unit {
             Unit::Nanos if value >= 10_000.0 => format!("{:.1} µs", value / 1000.0),
             Unit::Nanos => format!("{value:.0} ns"),
             Unit::PerSecond => format!("{value:.0}/s"),
+            Unit::Count => format!("{value:.0}"),
         }
     }
 }

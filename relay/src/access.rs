@@ -13,17 +13,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
-use pin_project_lite::pin_project;
-use tower::{Layer, Service};
 
 use crate::error::{AppError, is_json_content_type, unsupported_media_type};
 use crate::state::{AppState, normalize_origin};
@@ -52,7 +47,8 @@ fn peer_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
         .map(|info| info.0.ip())
 }
 
-/// The address to count a request against.
+/// The address to count a request against: the peer's, or the trusted proxy header's, with an
+/// IPv6 address cut to `--ipv6-prefix-len` bits.
 pub fn client_ip(
     state: &AppState,
     headers: &HeaderMap,
@@ -69,14 +65,15 @@ pub fn client_ip(
             .parse::<IpAddr>()
             .ok()
     });
-    from_header
+    let ip = from_header
         .or_else(|| peer_ip(extensions))
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    crate::serve::client_key(ip, state.ipv6_prefix)
 }
 
 /// Local mode: the `Host` header must name the relay itself (or an allowed dev server), so a
 /// rebound DNS name cannot make a web page same-origin with the relay.
-pub fn guard_host(state: &AppState, request: &mut Request) -> Result<(), AppError> {
+pub fn check_host(state: &AppState, request: &mut Request) -> Result<(), AppError> {
     if state.is_local() && !host_is_own(state, request.headers(), request.uri()) {
         return Err(AppError::forbidden(
             "host_refused",
@@ -88,54 +85,19 @@ pub fn guard_host(state: &AppState, request: &mut Request) -> Result<(), AppErro
 }
 
 fn host_is_own(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
-    // Browsers send the form the relay printed; skip the copies for it.
-    if let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok())
-        && state.own_hosts.iter().any(|own| own == host)
-    {
-        return true;
-    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()));
+        .or_else(|| uri.authority().map(|a| a.as_str()));
     host.is_some_and(|host| {
         let host = host.trim().to_ascii_lowercase();
         state.own_hosts.contains(&host)
     })
 }
 
-/// True if `origin` may call the API: the relay's own origin or a configured one.
+/// True if `origin` may call the API: normalized, it is a configured one or names the `Host`
+/// (the relay's own origin).
 pub fn origin_allowed(state: &AppState, origin: &str, headers: &HeaderMap) -> bool {
-    origin_allowed_as_written(state, origin, headers)
-        || origin_allowed_after_parsing(state, origin, headers)
-}
-
-/// The usual cases, without parsing two URLs per request: the origin is exactly a configured
-/// one, or exactly `http(s)://` plus the `Host`, which is one of the relay's own `host:port`
-/// forms. Both are canonical already, so parsing would read them back as themselves: this
-/// accepts only what [`origin_allowed_after_parsing`] accepts (a unit test checks it).
-fn origin_allowed_as_written(state: &AppState, origin: &str, headers: &HeaderMap) -> bool {
-    if state
-        .allowed_origins
-        .iter()
-        .any(|allowed| allowed == origin)
-    {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    host.is_some_and(|host| {
-        state.own_hosts.iter().any(|own| own == host)
-            && [
-                origin.strip_prefix("http://"),
-                origin.strip_prefix("https://"),
-            ]
-            .contains(&Some(host))
-    })
-}
-
-/// The full check: the origin, normalized, is a configured one or names the `Host`.
-fn origin_allowed_after_parsing(state: &AppState, origin: &str, headers: &HeaderMap) -> bool {
     let Some(origin) = normalize_origin(origin) else {
         return false;
     };
@@ -159,7 +121,7 @@ fn origin_allowed_after_parsing(state: &AppState, origin: &str, headers: &Header
 }
 
 /// `/api/*`: Origin allowlist, and JSON bodies on POST.
-pub fn guard_api(state: &AppState, request: &mut Request) -> Result<(), AppError> {
+pub fn check_api(state: &AppState, request: &mut Request) -> Result<(), AppError> {
     let headers = request.headers();
     if let Some(origin) = headers.get(header::ORIGIN) {
         let allowed = origin
@@ -194,7 +156,7 @@ pub fn guard_api(state: &AppState, request: &mut Request) -> Result<(), AppError
 }
 
 /// Every route: per-address rate limit. Also records the [`ClientIp`] for handlers.
-pub fn rate_limit(state: &AppState, request: &mut Request) -> Result<(), AppError> {
+pub fn check_rate(state: &AppState, request: &mut Request) -> Result<(), AppError> {
     let ip = client_ip(state, request.headers(), request.extensions());
     request.extensions_mut().insert(ClientIp(ip));
     if let Err(not_until) = state.limiter.check_key(&ip) {
@@ -205,7 +167,7 @@ pub fn rate_limit(state: &AppState, request: &mut Request) -> Result<(), AppErro
 }
 
 /// `/api/proxy`: the stricter per-address limit.
-pub fn proxy_rate_limit(state: &AppState, request: &mut Request) -> Result<(), AppError> {
+pub fn check_proxy_rate(state: &AppState, request: &mut Request) -> Result<(), AppError> {
     let ip = request.extensions().get::<ClientIp>().map_or_else(
         || client_ip(state, request.headers(), request.extensions()),
         |c| c.0,
@@ -217,173 +179,39 @@ pub fn proxy_rate_limit(state: &AppState, request: &mut Request) -> Result<(), A
     Ok(())
 }
 
-/// A check run before a request reaches the routes: `Err` is the answer, given at once.
-pub type Check = fn(&AppState, &mut Request) -> Result<(), AppError>;
-
-/// Runs a [`Check`] in front of a service.
-///
-/// Unlike `axum::middleware::from_fn`, it boxes nothing and clones nothing per request: the
-/// check is synchronous, so a refusal is a ready future and a pass is the inner future itself.
-#[derive(Clone)]
-pub struct CheckLayer {
-    state: AppState,
-    check: Check,
-}
-
-impl CheckLayer {
-    /// `check` with the relay's state.
-    pub fn new(state: AppState, check: Check) -> Self {
-        Self { state, check }
+/// Runs `check`: its `Err` is the answer, given at once.
+async fn run_check(
+    state: &AppState,
+    mut request: Request,
+    next: Next,
+    check: fn(&AppState, &mut Request) -> Result<(), AppError>,
+) -> Response {
+    match check(state, &mut request) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
-impl<S> Layer<S> for CheckLayer {
-    type Service = Checked<S>;
-
-    fn layer(&self, inner: S) -> Checked<S> {
-        Checked {
-            inner,
-            state: self.state.clone(),
-            check: self.check,
-        }
-    }
+/// Middleware: [`check_host`].
+pub async fn guard_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    run_check(&state, request, next, check_host).await
 }
 
-/// The service of a [`CheckLayer`].
-#[derive(Clone)]
-pub struct Checked<S> {
-    inner: S,
-    state: AppState,
-    check: Check,
+/// Middleware: [`check_api`].
+pub async fn guard_api(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    run_check(&state, request, next, check_api).await
 }
 
-impl<S> Service<Request> for Checked<S>
-where
-    S: Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = CheckedFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
-        match (self.check)(&self.state, &mut request) {
-            Ok(()) => CheckedFuture::Passed {
-                inner: self.inner.call(request),
-            },
-            Err(refusal) => CheckedFuture::Refused {
-                refusal: Some(refusal.into_response()),
-            },
-        }
-    }
+/// Middleware: [`check_rate`].
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    run_check(&state, request, next, check_rate).await
 }
 
-pin_project! {
-    /// The future of [`Checked`]: the refusal, or the inner service's answer.
-    #[project = CheckedProjection]
-    pub enum CheckedFuture<F> {
-        /// The check refused the request.
-        Refused { refusal: Option<Response> },
-        /// The check passed; the inner service answers.
-        Passed { #[pin] inner: F },
-    }
-}
-
-impl<F, E> Future for CheckedFuture<F>
-where
-    F: Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            CheckedProjection::Refused { refusal } => match refusal.take() {
-                Some(response) => Poll::Ready(Ok(response)),
-                // Polled again after it finished: a bug of the caller, answered without panicking.
-                None => Poll::Ready(Ok(AppError::internal().into_response())),
-            },
-            CheckedProjection::Passed { inner } => inner.poll(cx),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Config;
-    use clap::Parser;
-
-    fn state(args: &[&str], port: u16) -> AppState {
-        let config = Config::parse_from(std::iter::once("relay").chain(args.iter().copied()));
-        AppState::new(&config, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
-            .expect("test configuration is valid")
-    }
-
-    fn host_header(host: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, host.parse().unwrap());
-        headers
-    }
-
-    #[test]
-    fn the_quick_origin_check_accepts_only_what_the_full_check_accepts() {
-        let mut quick_accepts = 0;
-        for (args, port) in [
-            (&[][..], 8787),
-            (&[][..], 80),
-            (&[][..], 443),
-            (&["--allowed-origin", "http://Dev.Example:8080"][..], 8787),
-        ] {
-            let state = state(args, port);
-            let mut hosts = state.own_hosts.clone();
-            hosts.extend(
-                [
-                    "evil.example",
-                    "LOCALHOST:8787",
-                    "127.0.0.1:8788",
-                    "0x7f.1:8787",
-                    " 127.0.0.1:8787",
-                ]
-                .map(String::from),
-            );
-            for host in &hosts {
-                let bare = host.trim();
-                let origins = [
-                    format!("http://{bare}"),
-                    format!("https://{bare}"),
-                    format!("http://{bare}/"),
-                    format!("HTTP://{bare}"),
-                    "http://dev.example:8080".to_owned(),
-                    "http://evil.example".to_owned(),
-                    "null".to_owned(),
-                ];
-                let headers = host_header(host);
-                for origin in &origins {
-                    let quick = origin_allowed_as_written(&state, origin, &headers);
-                    let full = origin_allowed_after_parsing(&state, origin, &headers);
-                    assert!(
-                        !quick || full,
-                        "quick accepted {origin} for Host {host}, full did not"
-                    );
-                    quick_accepts += usize::from(quick);
-                }
-            }
-        }
-        // The quick path must actually serve the browser's usual request.
-        assert!(quick_accepts > 10, "{quick_accepts}");
-        let own = state(&[], 8787);
-        assert!(origin_allowed_as_written(
-            &own,
-            "http://127.0.0.1:8787",
-            &host_header("127.0.0.1:8787")
-        ));
-        assert!(!origin_allowed(
-            &own,
-            "http://localhost:8787",
-            &host_header("127.0.0.1:8787")
-        ));
-    }
+/// Middleware: [`check_proxy_rate`].
+pub async fn proxy_rate_limit(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    run_check(&state, request, next, check_proxy_rate).await
 }

@@ -148,6 +148,26 @@ pub struct Config {
     #[arg(long, env = "RELAY_CLIENT_IP_HEADER", value_name = "NAME")]
     pub client_ip_header: Option<String>,
 
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection stays open. At most 60.
+    #[arg(long, env = "RELAY_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub header_timeout_secs: u64,
+
+    /// Most connections open at once; further ones are closed as soon as they are accepted.
+    #[arg(long, env = "RELAY_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Most connections open at once from one client address (IPv6: from one
+    /// --ipv6-prefix-len network). Not applied with --client-ip-header: then every connection
+    /// comes from the reverse proxy, which should cap them per client itself.
+    #[arg(long, env = "RELAY_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
+
+    /// IPv6 clients are counted per network of this prefix length (rate limits, connection and
+    /// pending caps): a host usually owns a whole /64.
+    #[arg(long = "ipv6-prefix-len", env = "RELAY_IPV6_PREFIX_LEN", default_value_t = 64, value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub ipv6_prefix_len: u8,
+
     /// Most local listeners (/api/listen) open at once.
     #[arg(long, env = "RELAY_MAX_LISTENERS", default_value_t = 4)]
     pub max_listeners: usize,

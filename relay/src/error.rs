@@ -4,7 +4,6 @@
 //! Messages are written for the person using the wizard. They never contain a code, token,
 //! secret, callback parameter or target URL path/query, because the app may show or log them.
 
-use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -100,17 +99,11 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-#[derive(serde::Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: &'a str,
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.code,
-            message: &self.message,
+        let body = wire::ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
@@ -135,32 +128,13 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = json_body(req, state).await?;
-        parse_json(&bytes).map(Self)
-    }
-}
-
-/// The body of a request that must be JSON: 415 unless the content type says so, and the
-/// relay's error format if it cannot be read (too large, cut off).
-pub async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
-    if !is_json_content_type(req.headers().get(header::CONTENT_TYPE)) {
-        return Err(unsupported_media_type());
-    }
-    Bytes::from_request(req, state)
-        .await
-        .map_err(|rejection| json_rejection(JsonRejection::from(rejection)))
-}
-
-/// Reads `T` from a JSON body, or says in the relay's error format what is wrong with it.
-pub fn parse_json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AppError> {
-    // Plain serde_json first; axum's reader (which tracks the path to a bad field for the
-    // message) only runs when the body is wrong, so good requests skip its bookkeeping.
-    if let Ok(value) = serde_json::from_slice(bytes) {
-        return Ok(value);
-    }
-    match axum::Json::<T>::from_bytes(bytes) {
-        Ok(axum::Json(value)) => Ok(value),
-        Err(rejection) => Err(json_rejection(rejection)),
+        if !is_json_content_type(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(unsupported_media_type());
+        }
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
     }
 }
 

@@ -14,15 +14,16 @@
 //!
 //! ## Layout
 //! - [`config`]: the command line ([`Config`]); [`state`]: what handlers share ([`AppState`]).
-//! - [`routes`]: one module per area; [`service`] assembles them with the layers below, [`app`]
-//!   wraps that in a router for `oneshot` tests; [`server`] serves it, one thread per core.
+//! - [`routes`]: one module per area; [`app`] assembles them with the layers below; [`mod@serve`]
+//!   serves it with hyper (timeouts, connection caps, graceful shutdown).
 //! - [`access`]: Host check (local mode), Origin check and JSON requirement on `/api/*`, rate limits.
 //! - [`target`], [`resolver`], [`headers`]: the proxy's SSRF rules; [`upstream`]: its client.
 //! - [`store`], [`callback_query`]: pending callbacks and how callback parameters are read.
 //! - [`error`]: the one error type of the HTTP boundary; [`tls`]: rustls set-up; [`logging`].
 //!
-//! Architecture invariant: the relay knows nothing of OAuth templates (it does not depend on
-//! `engine`), and it never logs or echoes codes, tokens, secrets, states or target URLs' paths.
+//! Architecture invariant: the relay knows nothing of OAuth templates (it depends on neither
+//! `engine` nor `presets`), and it never logs or echoes codes, tokens, secrets, states or target
+//! URLs' paths. Its request and answer bodies are the `wire` crate's types.
 
 pub mod access;
 pub mod callback_query;
@@ -32,25 +33,23 @@ pub mod headers;
 pub mod logging;
 pub mod resolver;
 pub mod routes;
-pub mod server;
+pub mod serve;
 pub mod state;
 pub mod store;
 pub mod target;
 pub mod tls;
 pub mod upstream;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{any, get, post};
-use tower::{Service, ServiceBuilder};
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -59,7 +58,6 @@ pub use config::Config;
 pub use error::AppError;
 pub use state::{AppState, StartError};
 
-use access::CheckLayer;
 use routes::callback::CALLBACK_PATH;
 use routes::proxy::MAX_ENVELOPE;
 
@@ -75,31 +73,8 @@ async fn method_not_allowed() -> AppError {
     )
 }
 
-/// The relay's router, ready for `oneshot` tests; [`serve`] serves the same [`service`] without
-/// the outer router (it only holds the service as its fallback).
+/// The relay: every route, with the layers every request passes.
 pub fn app(state: AppState) -> Router {
-    Router::new().fallback_service(service(state))
-}
-
-/// The relay as one service: the layers every request passes, then the routes.
-///
-/// Layers that apply to every request sit in one stack *outside* the routing router, rather
-/// than being added with `Router::layer`: axum wraps each route separately in every such layer
-/// and clones the whole nested stack on every request, which cost more than all of the proxy's
-/// own checks. Inside, only the per-area layers remain (Origin check, proxy rate limit), and
-/// `POST /api/proxy` goes past the router to its handler with the same checks
-/// ([`routes::proxy::DirectLayer`]).
-pub fn service(
-    state: AppState,
-) -> impl Service<
-    axum::extract::Request,
-    Response = axum::response::Response,
-    Error = Infallible,
-    Future: Send + 'static,
-> + Clone
-+ Send
-+ Sync
-+ 'static {
     let mut api = Router::new()
         .route("/api/config", get(routes::config::get_config))
         .route("/api/pending", post(routes::pending::register))
@@ -108,12 +83,12 @@ pub fn service(
         .route(
             "/api/proxy",
             post(routes::proxy::proxy)
-                .layer(CheckLayer::new(state.clone(), access::proxy_rate_limit)),
+                .layer(from_fn_with_state(state.clone(), access::proxy_rate_limit)),
         )
         .route("/api", any(no_such_route))
         .route("/api/{*rest}", any(no_such_route))
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(CheckLayer::new(state.clone(), access::guard_api));
+        .layer(from_fn_with_state(state.clone(), access::guard_api));
     let cors_origins: Vec<HeaderValue> = state
         .allowed_origins
         .iter()
@@ -135,46 +110,53 @@ pub fn service(
             CALLBACK_PATH,
             get(routes::callback::get_callback)
                 .post(routes::callback::post_callback)
-                // Overrides the API's limit set in the outer stack.
+                // Overrides the API's limit set below.
                 .layer(DefaultBodyLimit::max(callback_query::MAX_QUERY_LEN * 2)),
         )
         .merge(api);
-    let router = routes::static_files::with_app_fallback(router, &state)
-        .layer(logging::RecordRouteLayer)
-        .with_state(state.clone());
+    let router = routes::static_files::with_app_fallback(router, &state);
 
     // Everything finishes well inside this: long-polls (≤ 25 s) and upstream calls (timeout).
     let deadline = state.upstream_timeout.max(Duration::from_secs(25)) + Duration::from_secs(10);
     // The first layer listed runs first.
-    ServiceBuilder::new()
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            header::AUTHORIZATION,
-            header::COOKIE,
-            HeaderName::from_static("dpop"),
-        ]))
-        .layer(logging::AccessLogLayer)
-        .layer(CheckLayer::new(state.clone(), access::guard_host))
-        .layer(CheckLayer::new(state.clone(), access::rate_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            deadline,
-        ))
-        // The timeout's own answer needs a plain body type.
-        .map_response(IntoResponse::into_response)
-        .layer(RequestBodyLimitLayer::new(MAX_ENVELOPE * 2))
-        .layer(DefaultBodyLimit::max(MAX_ENVELOPE))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(routes::proxy::DirectLayer::new(state))
-        .service(router)
+    router
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    header::AUTHORIZATION,
+                    header::COOKIE,
+                    HeaderName::from_static("dpop"),
+                ]))
+                .layer(from_fn(logging::access_log))
+                .layer(from_fn_with_state(state.clone(), access::guard_host))
+                .layer(from_fn_with_state(state.clone(), access::rate_limit))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    deadline,
+                ))
+                .layer(DefaultBodyLimit::max(MAX_ENVELOPE))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                )),
+        )
+        .with_state(state)
 }
 
-/// Serves `state`'s relay on `listener` until `shutdown` completes, then drains. Connections are
-/// served on one thread per core ([`server`]); `listener` is only accepted from.
+/// Serves `state`'s relay on `listener` until `shutdown` completes, then drains.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_app(listener, app(state.clone()), state, shutdown).await
+}
+
+/// [`serve`] with the router given: the e2e suite wraps [`app`] in a layer that records what
+/// was answered. Housekeeping runs once a minute while serving.
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -188,13 +170,7 @@ pub async fn serve(
             }
         })
     };
-    let draining = state.clone();
-    let served = server::serve_on_workers(listener, service(state), shutdown, move || {
-        tracing::info!("shutting down");
-        // Long-polls answer 204 and local listeners close, so draining is quick.
-        draining.begin_shutdown();
-    })
-    .await;
+    let served = serve::serve_router(listener, app, state, shutdown).await;
     housekeeping.abort();
     served
 }

@@ -6,17 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use relay::Config;
 
-// A proxied call makes many small, short-lived allocations (headers, envelopes, futures);
-// glibc's malloc spent about a fifth of the relay's instructions on them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-// This runtime only accepts connections, handles signals and housekeeping; requests are served
-// on one worker thread per core with runtimes of their own (see `relay::server`).
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    relay::logging::init(config.log_json);
+    let _log_writer = relay::logging::init(config.log_json);
+    raise_open_file_limit(&config);
 
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -42,6 +36,24 @@ async fn main() -> ExitCode {
             eprintln!("relay: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Every connection is a file descriptor, and the usual soft limit (1024) is below the default
+/// --max-connections; the hard limit is usually far above it.
+fn raise_open_file_limit(config: &Config) {
+    // Room for upstream connections, local listeners, the app's files and the log.
+    let wanted = config.max_connections as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit < wanted => tracing::warn!(
+            limit,
+            wanted,
+            "the open-file limit is below what --max-connections needs; connections past it \
+             fail to be accepted until others close (raise `ulimit -n` or lower \
+             --max-connections)"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not read or raise the open-file limit"),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::headers::{HeaderPolicy, HeaderPolicyError};
 use crate::resolver::{FilteringResolver, NameLookup, SystemLookup};
 use crate::routes::static_files::StaticSite;
+use crate::serve::ConnectionLimits;
 use crate::store::{PendingStore, StoreLimits};
 use crate::target::{HostPattern, HostPatternError, TargetPolicy};
 use crate::tls::TlsSetupError;
@@ -101,6 +102,12 @@ pub struct Shared {
     pub static_site: StaticSite,
     /// Header carrying the client address, set by a trusted reverse proxy.
     pub client_ip_header: Option<HeaderName>,
+    /// Time for a request's headers, and for an idle keep-alive connection.
+    pub header_timeout: Duration,
+    /// Open connections, in total and per client.
+    pub connections: Arc<ConnectionLimits>,
+    /// IPv6 clients are counted per network of this many bits.
+    pub ipv6_prefix: u8,
     /// Turns true when the relay shuts down.
     pub shutdown: watch::Sender<bool>,
 }
@@ -143,16 +150,6 @@ impl AppState {
         config: &Config,
         local_addr: SocketAddr,
         lookup: Arc<dyn NameLookup>,
-    ) -> Result<Self, StartError> {
-        Self::with_lookup_and_presets(config, local_addr, lookup, presets::token_host_patterns())
-    }
-
-    /// Same as [`AppState::with_lookup`] with an explicit list of preset token-host patterns.
-    pub fn with_lookup_and_presets(
-        config: &Config,
-        local_addr: SocketAddr,
-        lookup: Arc<dyn NameLookup>,
-        preset_hosts: Vec<String>,
     ) -> Result<Self, StartError> {
         // Build the callback page now so its hashes are computed at start, not on first use.
         std::sync::LazyLock::force(&crate::routes::callback::CALLBACK_PAGE);
@@ -200,7 +197,7 @@ impl AppState {
         if config.allowed_ports.is_empty() {
             return Err(StartError::NoPorts);
         }
-        let host_allowlist = host_allowlist(config, preset_hosts)?;
+        let host_allowlist = host_allowlist(config)?;
         let target_policy = TargetPolicy {
             allow_private: config.allow_private_targets,
             allowed_ports: config.allowed_ports.clone(),
@@ -242,6 +239,11 @@ impl AppState {
             (config.pending_capacity, "pending-capacity"),
             (config.pending_per_ip, "pending-per-ip"),
             (config.max_waiters, "max-waiters"),
+            (config.max_connections, "max-connections"),
+            (
+                config.max_connections_per_client,
+                "max-connections-per-client",
+            ),
         ] {
             if value == 0 {
                 return Err(StartError::ZeroLimit(name));
@@ -256,6 +258,11 @@ impl AppState {
                     .map_err(|_| StartError::ClientIpHeader(name.to_owned()))
             })
             .transpose()?;
+
+        // Behind a reverse proxy every connection comes from the proxy.
+        let per_client_connections = client_ip_header
+            .is_none()
+            .then_some(config.max_connections_per_client);
 
         let listener_tls = match mode {
             Mode::Local => Some(crate::tls::self_signed_server_config()?),
@@ -288,6 +295,13 @@ impl AppState {
             listener_tls,
             static_site,
             client_ip_header,
+            header_timeout: Duration::from_secs(config.header_timeout_secs),
+            connections: ConnectionLimits::new(
+                config.max_connections,
+                per_client_connections,
+                config.ipv6_prefix_len,
+            ),
+            ipv6_prefix: config.ipv6_prefix_len,
             shutdown: watch::channel(false).0,
         })))
     }
@@ -297,15 +311,13 @@ impl AppState {
         self.mode == Mode::Local
     }
 
-    /// Drops rate-limiter state for quiet addresses, expired store entries and upstream
-    /// connections idle too long.
+    /// Drops rate-limiter state for quiet addresses and expired store entries.
     pub fn housekeeping(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
         self.proxy_limiter.retain_recent();
         self.proxy_limiter.shrink_to_fit();
         self.store.sweep();
-        self.client.close_idle();
     }
 
     /// Tells long-polls and local listeners to finish (the server is shutting down).
@@ -315,10 +327,7 @@ impl AppState {
 }
 
 /// The proxy's host allowlist: `None` means any public host.
-fn host_allowlist(
-    config: &Config,
-    preset_hosts: Vec<String>,
-) -> Result<Option<Vec<HostPattern>>, StartError> {
+fn host_allowlist(config: &Config) -> Result<Option<Vec<HostPattern>>, StartError> {
     let wanted = if config.public {
         !config.allow_any_host
     } else {
@@ -328,7 +337,7 @@ fn host_allowlist(
         return Ok(None);
     }
     let mut patterns: Vec<HostPattern> = Vec::new();
-    for text in &preset_hosts {
+    for text in crate::target::preset_token_hosts() {
         // A preset whose whole host is a variable cannot be expressed as an allowlist entry;
         // operators add such hosts with --allow-host.
         match HostPattern::parse(text) {

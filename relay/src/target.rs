@@ -279,6 +279,20 @@ impl TargetError {
     }
 }
 
+/// The hosts the bundled presets' token and refresh calls go to (`presets::token_host_patterns`),
+/// one pattern a line. Generated data, so that the relay does not link the presets or the engine:
+/// the presets' test `the_relays_token_host_list_is_current` checks it and rewrites it with
+/// `UPDATE_TOKEN_HOSTS=1 cargo test -p presets`.
+const PRESET_TOKEN_HOSTS: &str = include_str!("preset_token_hosts.txt");
+
+/// The presets' token-host patterns (see [`PRESET_TOKEN_HOSTS`]).
+pub fn preset_token_hosts() -> impl Iterator<Item = &'static str> {
+    PRESET_TOKEN_HOSTS
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+}
+
 /// Parses `raw` and checks it against `policy`; the returned `Url` is the one to call.
 pub fn validate_target(raw: &str, policy: &TargetPolicy) -> Result<Url, TargetError> {
     if raw.len() > MAX_URL_LEN {

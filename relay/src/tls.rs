@@ -16,6 +16,9 @@ pub enum TlsSetupError {
     /// The certificate could not be generated.
     #[error("could not generate the local listener's certificate: {0}")]
     Certificate(#[from] rcgen::Error),
+    /// The proxy's HTTP client could not be built.
+    #[error("could not set up the proxy's HTTP client: {0}")]
+    Client(String),
 }
 
 fn provider() -> Arc<CryptoProvider> {

@@ -8,7 +8,6 @@
 //! can see what its pending store still holds. It is served as `relay::serve` serves it, minus
 //! the once-a-minute sweep of expired registrations, which no scenario lives long enough to need.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -129,18 +128,12 @@ impl RelayServer {
         let app = relay::app(state.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let draining = state.clone();
         let base_url = format!("http://{address}");
+        let serving = state.clone();
         tokio::spawn(async move {
-            // As `relay::serve` does: the client address for the rate limits, and a shutdown that
-            // answers waiting pickups at once.
-            let served = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
+            // The binary's own serving code (timeouts, connection caps, graceful shutdown).
+            let served = relay::serve_app(listener, app, serving, async move {
                 let _ = stopped.await;
-                draining.begin_shutdown();
             })
             .await;
             if let Err(e) = served {

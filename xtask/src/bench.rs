@@ -80,6 +80,8 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         .env("PATH", &tools.path)
         .env_remove("TRUNK_SERVE_PORT");
     status(&mut trunk, "trunk build (baseline counter)")?;
+    // Served by the relay like the app, with the same precompressed copies.
+    crate::compress::precompress(&baseline_dist)?;
 
     let profile = if options.smoke { "debug" } else { "release" };
     eprintln!("xtask: building the relay, otw and the benchmark runner ({profile})");
@@ -99,6 +101,7 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         twiggy()?;
     }
     status(&mut build, "cargo build (relay, otw, bench)")?;
+    let cors_anywhere = setup::cors_anywhere(root)?;
 
     let command_line = if options.smoke {
         "cargo xtask bench --smoke"
@@ -122,6 +125,8 @@ pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
         .arg(&python)
         .arg("--app-wasm")
         .arg(target.join("wasm32-unknown-unknown/wasm-release/app.wasm"))
+        .arg("--cors-anywhere")
+        .arg(&cors_anywhere)
         .args(["--command", command_line])
         .args(&options.runner_args)
         .env("PATH", &tools.path)

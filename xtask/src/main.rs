@@ -5,6 +5,7 @@
 //! with one command. Only std is used so this crate builds in seconds.
 
 mod bench;
+mod compress;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -178,7 +179,8 @@ fn run_counting_tests(command: &mut Command) -> Result<TestCounts> {
     }
 }
 
-/// Build the wizard into `dist/` with trunk, release profile, offline (a version mismatch fails fast).
+/// Build the wizard into `dist/` with trunk, release profile, offline (a version mismatch fails fast),
+/// then write the compressed copies the relay serves.
 fn build_app(tools: &setup::Tools) -> Result<()> {
     let root = root();
     eprintln!(
@@ -192,7 +194,10 @@ fn build_app(tools: &setup::Tools) -> Result<()> {
         .env("PATH", &tools.path)
         // trunk reads these when set by an outer `trunk serve`; a clean build must not inherit them.
         .env_remove("TRUNK_SERVE_PORT");
-    status(&mut trunk, "trunk build")
+    status(&mut trunk, "trunk build")?;
+    let count = compress::precompress(&root.join("dist"))?;
+    eprintln!("xtask: wrote .br and .gz copies of {count} files in dist/");
+    Ok(())
 }
 
 /// A `cargo` command in the workspace root, using the cargo that runs this xtask.

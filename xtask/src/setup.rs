@@ -172,6 +172,37 @@ pub fn redis_server() -> Result<()> {
     apt_install(&["redis-server"], "the otw tests need redis-server")
 }
 
+/// The cors-anywhere version the proxy benchmark compares the relay with.
+const CORS_ANYWHERE_VERSION: &str = "0.4.4";
+
+/// cors-anywhere from npm into target/tools (the proxy benchmark's baseline), returning the
+/// folder whose `node_modules` holds it.
+pub fn cors_anywhere(root: &Path) -> Result<PathBuf> {
+    let prefix = root.join("target/tools/cors-anywhere");
+    let installed = std::fs::read_to_string(prefix.join("node_modules/cors-anywhere/package.json"))
+        .is_ok_and(|json| json.contains(&format!("\"version\": \"{CORS_ANYWHERE_VERSION}\"")));
+    if installed {
+        return Ok(prefix);
+    }
+    eprintln!("xtask: installing cors-anywhere {CORS_ANYWHERE_VERSION} from npm");
+    std::fs::create_dir_all(&prefix)
+        .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+    status(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .arg(format!("cors-anywhere@{CORS_ANYWHERE_VERSION}")),
+        "npm install cors-anywhere (is Node.js with npm installed?)",
+    )?;
+    Ok(prefix)
+}
+
 /// Debian's Chromium and ChromeDriver for the browser tests.
 pub fn browser() -> Result<()> {
     let present = |p: &str| Path::new(p).exists();

@@ -5,3 +5,4 @@ mod bundled;
 mod config;
 mod golden;
 mod sample;
+mod token_hosts;

@@ -25,10 +25,10 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use wire::{ListenRequest, Listening};
 
 use crate::callback_query::parse_callback_query;
 use crate::error::{ApiJson, AppError};
@@ -38,26 +38,6 @@ use crate::state::AppState;
 
 /// How long a listener keeps serving after a form_post callback, for the redirect it answered.
 pub const FOLLOW_UP_GRACE: Duration = Duration::from_secs(10);
-
-/// `{"redirect_uri": "...", "state": "...", "pickup_secret": "..."}`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ListenRequest {
-    /// The redirect URI to listen on (loopback only).
-    pub redirect_uri: String,
-    /// The `state` the wizard sends to the provider.
-    pub state: String,
-    /// The secret needed to pick the callback up.
-    pub pickup_secret: String,
-}
-
-/// The answer: the exact URI to register and use, with the port chosen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Listening {
-    /// The redirect URI, with the chosen port when it was random.
-    pub redirect_uri: String,
-    /// Seconds the listener (and the registration) lives.
-    pub expires_in: u64,
-}
 
 /// http or https.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

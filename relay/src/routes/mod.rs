@@ -1,7 +1,6 @@
 //! The HTTP routes, one module per area; [`crate::app`] puts them together.
 
 pub mod callback;
-pub mod compressed;
 pub mod config;
 pub mod listen;
 pub mod pending;

@@ -5,35 +5,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 
 use crate::access::ClientIp;
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
+use wire::{PendingCreated, PendingRequest, PickedUp};
+
 use crate::store::{MAX_SECRET_LEN, MAX_STATE_LEN, MIN_SECRET_LEN, Pickup, RegisterError};
-
-/// `{"state": "...", "pickup_secret": "..."}`, the body of both routes.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PendingRequest {
-    /// The `state` the wizard sends to the provider.
-    pub state: String,
-    /// A random secret that never appears in a URL; needed to pick the callback up.
-    pub pickup_secret: String,
-}
-
-/// The answer to a registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCreated {
-    /// Seconds the registration lives.
-    pub expires_in: u64,
-}
-
-/// The answer to a successful pickup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PickedUp {
-    /// The callback's parameters as a query string (`code=..&state=..`).
-    pub callback: String,
-}
 
 /// Checks `state` and `pickup_secret` before they reach the store.
 pub fn validate_registration(state: &str, secret: &str) -> Result<(), AppError> {

@@ -9,12 +9,10 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use tower::ServiceBuilder;
-use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::routes::callback::csp_hash;
-use crate::routes::compressed::CompressedCacheLayer;
 use crate::state::AppState;
 
 /// The served app: a folder with an index.html and that page's CSP, or nothing.
@@ -148,9 +146,16 @@ pub fn with_app_fallback(router: Router<AppState>, state: &AppState) -> Router<A
     let Some(dist) = state.static_site.dist.clone() else {
         return router.fallback(app_not_built);
     };
+    // `cargo xtask build-app` writes a `.br` and a `.gz` beside each file; they are sent to
+    // browsers that accept them (the wasm: about 1.2 MB raw, 0.5 MB compressed).
+    let index = ServeFile::new(dist.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
     let serve = ServeDir::new(&dist)
         .append_index_html_on_directories(true)
-        .fallback(ServeFile::new(dist.join("index.html")));
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
     let service = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -172,14 +177,15 @@ pub fn with_app_fallback(router: Router<AppState>, state: &AppState) -> Router<A
             header::CACHE_CONTROL,
             html_cache_control,
         ))
-        // gzip or brotli when the browser accepts it: the wasm is about 1.2 MB raw, 0.5 MB
-        // compressed. Only this fallback (the app's public files) is compressed, never the API:
-        // /api/proxy envelopes carry tokens next to text an attacker can influence (an upstream
-        // error echoing a parameter), and compressing both in one body lets the response length
-        // reveal the secret (BREACH). The same goes for /api/pickup and its authorization code.
-        // Each file is compressed once per version, then served from memory.
-        .layer(CompressedCacheLayer::new(&dist))
-        .layer(CompressionLayer::new())
+        // The answer depends on it (a precompressed copy or not), so caches must key on it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
+        // Only the app's public files come compressed, never the API: /api/proxy envelopes carry
+        // tokens next to text an attacker can influence (an upstream error echoing a
+        // parameter), and compressing both in one body lets the response length reveal the
+        // secret (BREACH). The same goes for /api/pickup and its authorization code.
         .service(serve);
     router.fallback_service(service)
 }

@@ -380,6 +380,56 @@ async fn one_address_flooding_gets_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn ipv6_clients_share_a_bucket_per_64_whatever_address_they_rotate_to() {
+    let relay = relay(&["--rate-limit-burst", "5", "--rate-limit-per-second", "1"]);
+    let mut statuses = Vec::new();
+    for i in 0..60u16 {
+        let rotated: IpAddr = format!("2001:db8:7:1:{i:x}::{:x}", i * 7 + 1)
+            .parse()
+            .unwrap();
+        statuses.push(
+            relay
+                .send(from_ip(get_request("/healthz"), rotated))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        5,
+        "one /64, one bucket: {statuses:?}"
+    );
+    let next_network = relay
+        .send(from_ip(
+            get_request("/healthz"),
+            "2001:db8:7:2::1".parse().unwrap(),
+        ))
+        .await;
+    assert_eq!(
+        next_network.status,
+        StatusCode::OK,
+        "another /64 has its own"
+    );
+
+    // The prefix is configurable: with /128 every address counts alone.
+    let per_address = crate::support::relay(&[
+        "--rate-limit-burst",
+        "5",
+        "--rate-limit-per-second",
+        "1",
+        "--ipv6-prefix-len",
+        "128",
+    ]);
+    for i in 0..10u16 {
+        let rotated: IpAddr = format!("2001:db8:7:1::{:x}", i + 1).parse().unwrap();
+        let answer = per_address
+            .send(from_ip(get_request("/healthz"), rotated))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
 async fn proxy_has_its_own_stricter_limit() {
     let relay = relay(&["--proxy-rate-burst", "2", "--proxy-rate-per-minute", "1"]);
     let envelope =
