@@ -18,6 +18,17 @@ pub enum ApiError {
         /// The relay's base URL as shown to the user.
         relay: String,
     },
+    /// This page's content security policy does not allow connections to the relay (a relay
+    /// other than the one that served the page, not listed in its `connect-src`).
+    #[error(
+        "This page may not call the relay at {relay}: the content security policy of the page (set by the \
+         relay that served it) allows connections only to the origins it lists. Open the wizard from {relay} \
+         itself, or start the relay that serves this page with --connect-origin {relay}."
+    )]
+    BlockedByPolicy {
+        /// The relay's origin.
+        relay: String,
+    },
     /// A direct call (no relay) failed before any answer: almost always the endpoint's CORS policy.
     #[error(
         "The browser could not call {url} directly. Token endpoints usually do not allow calls from web pages \
@@ -201,9 +212,18 @@ impl Relay {
             Ok(reply) => Ok(reply),
             Err(FetchFailure::Aborted) => Err(ApiError::Aborted),
             Err(FetchFailure::Refused(detail)) => Err(ApiError::Refused(detail)),
-            Err(FetchFailure::Network) => Err(ApiError::RelayUnreachable {
-                relay: self.shown(),
-            }),
+            Err(FetchFailure::Network) => {
+                let origin = self.origin();
+                // The policy's violation event may come just after the failure.
+                crate::browser::sleep(0).await;
+                if crate::browser::blocked_by_policy(&origin) {
+                    Err(ApiError::BlockedByPolicy { relay: origin })
+                } else {
+                    Err(ApiError::RelayUnreachable {
+                        relay: self.shown(),
+                    })
+                }
+            }
         }
     }
 }

@@ -129,6 +129,46 @@ pub fn open_tab(url: &str) -> Option<web_sys::Window> {
         .flatten()
 }
 
+thread_local! {
+    /// Origins this page's content security policy stopped it from connecting to.
+    static BLOCKED_ORIGINS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records the origins the page's content security policy blocks (`securitypolicyviolation`),
+/// so a failed call can say the policy stopped it rather than that the server is down.
+pub fn watch_policy_violations() {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let listener = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
+        let Ok(violation) = event.dyn_into::<web_sys::SecurityPolicyViolationEvent>() else {
+            return;
+        };
+        if let Some(origin) = origin_of(&violation.blocked_uri()) {
+            BLOCKED_ORIGINS.with_borrow_mut(|blocked| {
+                if !blocked.contains(&origin) {
+                    blocked.push(origin);
+                }
+            });
+        }
+    });
+    let _ = document.add_event_listener_with_callback(
+        "securitypolicyviolation",
+        listener.as_ref().unchecked_ref(),
+    );
+    // The listener lives as long as the page.
+    listener.forget();
+}
+
+/// Whether the page's content security policy has blocked a connection to `origin`. The
+/// violation event comes as a task of its own, so a caller that just saw a call fail waits a
+/// moment first ([`sleep`]).
+pub fn blocked_by_policy(origin: &str) -> bool {
+    BLOCKED_ORIGINS.with_borrow(|blocked| blocked.iter().any(|b| b == origin))
+}
+
 /// Waits `ms` milliseconds without blocking the page.
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {

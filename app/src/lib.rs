@@ -27,6 +27,7 @@ use crate::wizard::Step;
 pub fn App() -> impl IntoView {
     let state = WizardState::provide();
     Drafts::provide();
+    browser::watch_policy_violations();
     keep_step_in_hash(state);
     tick_clock(state);
     load_relay_config(state);

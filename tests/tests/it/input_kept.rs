@@ -421,3 +421,31 @@ pub async fn extra_parameter_problems_are_shown_at_their_row(w: &World) -> Resul
         "Start stays disabled with the callback parameter fixed".to_owned()
     })
 }
+
+/// A relay the page's content security policy does not allow is said to be blocked by that
+/// policy, with what to do, not "check that it is running".
+pub async fn a_relay_the_page_may_not_call_is_named_as_blocked_by_its_policy(
+    w: &World,
+) -> Result<()> {
+    let c = w.client();
+    let other = e2e::relay::RelayServer::start(
+        w.dist(),
+        &e2e::relay::RelayOptions {
+            target_ports: vec![w.provider.port()],
+            allowed_origins: vec![w.relay.base_url().to_owned()],
+        },
+    )
+    .await?;
+    action::click(c, "settings-toggle").await?;
+    action::paste(c, "relay-url", other.base_url()).await?;
+    action::click(c, "settings-toggle").await?;
+    flows::preset_pointed_at_mock(w, "google-cloud").await?;
+    flows::to_step_2_with_client_id(w).await?;
+    action::paste(c, "redirect-uri", &other.callback_url()).await?;
+    action::click(c, "start-authorization").await?;
+    let said = check::shows_containing(c, "code-status", "content security policy").await?;
+    check::expect(!said.contains("Check that it is running"), || {
+        format!("the message still suggests the relay is down: {said}")
+    })?;
+    action::close_other_windows(c, w.main_window()).await
+}

@@ -131,6 +131,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         ))
     }),
     (
+        "a_relay_the_page_may_not_call_is_named_as_blocked_by_its_policy",
+        |w| {
+            Box::pin(input_kept::a_relay_the_page_may_not_call_is_named_as_blocked_by_its_policy(w))
+        },
+    ),
+    (
         "discovery_of_a_public_only_service_says_what_it_decided",
         |w| Box::pin(clients::discovery_of_a_public_only_service_says_what_it_decided(w)),
     ),
