@@ -25,6 +25,12 @@ pub fn join_scopes(scopes: &[String], separator: ScopeSeparator) -> String {
 /// scope token (RFC 6749 §3.3: visible ASCII except `"` and `\\`, no spaces — a space separates
 /// scopes, so two scopes go on two lines).
 pub fn scope_problem(scope: &str) -> Option<String> {
+    if scope.len() > crate::input::MAX_FIELD_LEN {
+        return Some(format!(
+            "a scope is at most {} characters long",
+            crate::input::MAX_FIELD_LEN
+        ));
+    }
     if scope.contains(' ') {
         return Some(format!(
             "`{scope}` contains a space; put each scope on a line of its own"

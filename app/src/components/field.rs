@@ -103,7 +103,22 @@ pub fn SecretField(
     #[prop(optional, into)]
     help: Option<String>,
 ) -> impl IntoView {
-    let (described, help) = help_line(&testid, help);
+    let (help_id, help) = help_line(&testid, help);
+    let error_id = format!("{testid}-error");
+    // What is wrong with the secret names the character, never the secret.
+    let problem = Memo::new(move |_| value.with(|v| engine::input::single_line_problem(v)));
+    let described = {
+        let error_id = error_id.clone();
+        move || {
+            let ids: Vec<String> = help_id
+                .iter()
+                .cloned()
+                .chain(problem.with(Option::is_some).then(|| error_id.clone()))
+                .collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let shown_label = label.clone();
     view! {
         <div class="field">
             <label for=testid.clone()>{label}</label>
@@ -114,11 +129,17 @@ pub fn SecretField(
                 type=move || if reveal.get() { "text" } else { "password" }
                 spellcheck="false"
                 autocomplete="off"
+                aria-invalid=move || problem.with(Option::is_some).then_some("true")
                 aria-describedby=described
                 prop:value=move || value.get()
                 on:input=move |ev| on_input.run((event_target_value(&ev),))
             />
             {help}
+            {move || {
+                problem
+                    .get()
+                    .map(|text| view! { <p class="field-error" id=error_id.clone()>{format!("{shown_label} {text}.")}</p> })
+            }}
         </div>
     }
 }

@@ -58,6 +58,11 @@ fn scope_tokens_are_visible_ascii_without_quotes_or_spaces() {
     );
     assert!(scope_problem("say\"hi\"").unwrap().contains("`\"`"));
     assert!(scope_problem("caf\u{e9}").unwrap().contains("U+00E9"));
+    assert!(
+        scope_problem(&"a".repeat(5000))
+            .unwrap()
+            .contains("at most 2048")
+    );
 }
 
 #[test]

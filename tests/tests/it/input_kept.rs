@@ -381,7 +381,14 @@ pub async fn step_3_problems_are_shown_at_their_fields(w: &World) -> Result<()> 
     .await?;
     check::shows_containing(c, "bearer-headers-warning", "`Host` is set from the URL").await?;
     action::fill(c, "bearer-headers", "Accept=application/json").await?;
-    check::hidden(c, "bearer-headers-warning").await
+    check::hidden(c, "bearer-headers-warning").await?;
+    // A secret field names the character, never the secret.
+    action::paste(c, "client-secret", "s3cret\u{202E}").await?;
+    check::described_as(c, "client-secret", "U+202E (right-to-left override)").await?;
+    let page = find::page_text(c).await;
+    check::expect(!page.contains("s3cret"), || {
+        "the secret is shown in the page text".to_owned()
+    })
 }
 
 /// An extra authorization parameter with a space in its name or an unknown variable says so at
