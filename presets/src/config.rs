@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Reading is strict about the format: an unknown key, a wrong type, a newer format version or a
-//! value for a variable the settings do not use is refused with a message that says which key,
-//! in words rather than the parser's. Settings that are valid JSON but incomplete or wrong
+//! value for a variable the settings do not use is refused with a message in words rather than
+//! the parser's, and the line and column where it is. Settings that are valid JSON but incomplete or wrong
 //! (an empty token URL, a template naming an unknown variable) are read, because the wizard
 //! exports whatever the user has typed so far; [`ConfigFile::settings_problems`] lists them so
 //! the importer can show them at their fields.
@@ -66,8 +66,7 @@ pub enum ConfigError {
         "this is not an OAuth Token Wizard configuration: {message} (line {line}, column {column})"
     )]
     Json {
-        /// What is wrong, in words, naming the key (e.g. "`settings.token.url` must be text in
-        /// quotes, not the number 2").
+        /// What is wrong, in words (e.g. "a value must be text in quotes, not the number 2").
         message: String,
         /// 1-based line of the problem.
         line: usize,
@@ -186,18 +185,10 @@ impl ConfigFile {
         if text.len() > MAX_FILE_BYTES {
             return Err(ConfigError::TooLarge { size: text.len() });
         }
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let file: Self = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| {
-                let path = error.path().to_string();
-                json_error(&path, error.inner())
-            })
-            .and_then(|file| {
-                deserializer
-                    .end()
-                    .map_err(|error| json_error(".", &error))?;
-                Ok(file)
-            })?;
+        // serde_json's error says where (line, column) but not which key; naming the key would
+        // need a second deserializer for every settings type in the wasm (serde_path_to_error:
+        // about 12 KB gzipped), so the words name the kind of mistake and the position says where.
+        let file: Self = serde_json::from_str(text).map_err(|error| json_error(&error))?;
         if file.format_version != CONFIG_FORMAT_VERSION {
             return Err(ConfigError::UnsupportedVersion {
                 found: file.format_version,
@@ -243,14 +234,9 @@ impl ConfigFile {
     }
 }
 
-/// A JSON error of the key at `path` (`.` for the whole file), in words.
-fn json_error(path: &str, error: &serde_json::Error) -> ConfigError {
+/// A JSON error in words.
+fn json_error(error: &serde_json::Error) -> ConfigError {
     let raw = strip_position(&error.to_string());
-    let at = if path == "." {
-        String::new()
-    } else {
-        format!("`{path}` ")
-    };
     let message = match error.classify() {
         serde_json::error::Category::Eof => {
             "the file ends too early: it is cut off, or a bracket or quote is not closed".to_owned()
@@ -258,7 +244,7 @@ fn json_error(path: &str, error: &serde_json::Error) -> ConfigError {
         serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
             format!("the file is not valid JSON ({raw})")
         }
-        serde_json::error::Category::Data => data_error_in_words(&at, &raw),
+        serde_json::error::Category::Data => data_error_in_words(&raw),
     };
     ConfigError::Json {
         message,
@@ -268,43 +254,37 @@ fn json_error(path: &str, error: &serde_json::Error) -> ConfigError {
 }
 
 /// serde's data errors ("invalid type: integer `2`, expected a string", "missing field `x`")
-/// rewritten for a person; anything else keeps serde's words after the key.
-fn data_error_in_words(at: &str, raw: &str) -> String {
+/// rewritten for a person; anything else keeps serde's words.
+fn data_error_in_words(raw: &str) -> String {
     if let Some(rest) = raw.strip_prefix("invalid type: ")
         && let Some((found, expected)) = rest.split_once(", expected ")
     {
         return format!(
-            "{at}must be {}, not {}",
+            "a value must be {}, not {}",
             kind_in_words(expected),
             kind_in_words(found)
         );
     }
     if let Some(field) = raw.strip_prefix("missing field ") {
-        let within = if at.is_empty() {
-            "the file ".to_owned()
-        } else {
-            at.to_owned()
-        };
-        return format!("{within}lacks the key {field}");
+        return format!("the key {field} is missing");
     }
     if let Some(rest) = raw.strip_prefix("unknown field ") {
         let (field, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
         let known = if expected.is_empty() {
             String::new()
         } else {
-            format!(" (it knows {expected})")
+            format!(
+                " (there it knows {})",
+                expected.trim_start_matches("one of ")
+            )
         };
-        let within = at
-            .trim_end()
-            .rsplit_once('.')
-            .map_or_else(|| "the file".to_owned(), |(parent, _)| format!("{parent}`"));
-        return format!("{within} has a key {field} this format does not know{known}");
+        return format!("the key {field} is not part of this format{known}");
     }
     if let Some(rest) = raw.strip_prefix("unknown variant ") {
         let (value, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        return format!("{at}is {value}, which is not one of {expected}");
+        return format!("{value} is not one of {expected}");
     }
-    format!("{at}{raw}")
+    raw.to_owned()
 }
 
 /// serde's names of JSON kinds, as a person says them.

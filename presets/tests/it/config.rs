@@ -109,19 +109,19 @@ fn unknown_key_is_refused_with_its_name() {
     assert!(
         error
             .to_string()
-            .contains("the file has a key `extra` this format does not know"),
+            .contains("the key `extra` is not part of this format"),
         "{error}"
     );
 }
 
 #[test]
-fn json_errors_are_in_words_and_name_the_key() {
+fn json_errors_are_in_words_with_their_position() {
     let wrong_type = edited_json(|value| {
         value["settings"]["token"]["url"] = serde_json::json!(2);
     });
     let message = ConfigFile::from_json(&wrong_type).unwrap_err().to_string();
     assert!(
-        message.contains("`settings.token.url` must be text in quotes, not the number 2"),
+        message.contains("a value must be text in quotes, not the number 2 (line 1,"),
         "{message}"
     );
     let cut = &quickbooks_config(false).to_json()[..40];
@@ -135,7 +135,8 @@ fn json_errors_are_in_words_and_name_the_key() {
         .unwrap_err()
         .to_string();
     assert!(
-        message.contains("`settings.token` has a key `verb` this format does not know"),
+        message
+            .contains("the key `verb` is not part of this format (there it knows `url`, `method`"),
         "{message}"
     );
     let trailing = format!("{} x", quickbooks_config(false).to_json());
