@@ -42,12 +42,13 @@ pub fn SettingsPanel() -> impl IntoView {
             "Everything was forgotten: settings, secrets and tokens are gone from this browser.",
         )));
     };
-    let export = move |_| {
+    // The configuration of the chosen service, or the reason there is none yet.
+    let current_config = move |with_secrets: bool| {
         let Some(id) = state.service_id.get_untracked() else {
             status.set(Some(Status::error(
                 "Choose a service first; there is nothing to export yet.",
             )));
-            return;
+            return None;
         };
         let preset_id = (id != CUSTOM_SERVICE).then_some(id.as_str());
         let vars = untrack(|| state.vars());
@@ -55,8 +56,14 @@ pub fn SettingsPanel() -> impl IntoView {
             preset_id,
             state.settings.get_untracked(),
             &vars,
-            include_secrets.get_untracked(),
+            with_secrets,
         );
+        Some((id, file))
+    };
+    let export = move |_| {
+        let Some((id, file)) = current_config(include_secrets.get_untracked()) else {
+            return;
+        };
         match crate::browser::download(
             &format!("oauth-{id}.json"),
             "application/json",
@@ -72,21 +79,10 @@ pub fn SettingsPanel() -> impl IntoView {
     // "Use in scripts": the refresh token (with the client secret) goes into the file only when
     // the user ticks it; the commands shown next say how otw takes it from there.
     let export_for_scripts = move |_| {
-        let Some(id) = state.service_id.get_untracked() else {
-            status.set(Some(Status::error(
-                "Choose a service first; there is nothing to export yet.",
-            )));
+        let with_refresh = scripts_refresh.get_untracked();
+        let Some((_, file)) = current_config(with_refresh) else {
             return;
         };
-        let preset_id = (id != CUSTOM_SERVICE).then_some(id.as_str());
-        let vars = untrack(|| state.vars());
-        let with_refresh = scripts_refresh.get_untracked();
-        let file = ConfigFile::new(
-            preset_id,
-            state.settings.get_untracked(),
-            &vars,
-            with_refresh,
-        );
         let has_refresh = file.values.contains_key("refresh_token");
         match crate::browser::download(
             &file.script_file_name(),

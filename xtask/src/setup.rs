@@ -184,22 +184,7 @@ pub fn cors_anywhere(root: &Path) -> Result<PathBuf> {
     if installed {
         return Ok(prefix);
     }
-    eprintln!("xtask: installing cors-anywhere {CORS_ANYWHERE_VERSION} from npm");
-    std::fs::create_dir_all(&prefix)
-        .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
-    status(
-        Command::new("npm")
-            .args([
-                "install",
-                "--no-save",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-            ])
-            .arg(&prefix)
-            .arg(format!("cors-anywhere@{CORS_ANYWHERE_VERSION}")),
-        "npm install cors-anywhere (is Node.js with npm installed?)",
-    )?;
+    npm_install(&prefix, &format!("cors-anywhere@{CORS_ANYWHERE_VERSION}"))?;
     Ok(prefix)
 }
 
