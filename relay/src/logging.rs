@@ -9,15 +9,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; `RUST_LOG` overrides the default filter. Lines are written by
-/// tracing-appender's writer thread, so a request never waits for stderr; none are dropped.
-/// Keep the guard until the end: dropping it writes what is still queued.
-pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
-    // A short queue: the default (128 000 lines) reserves megabytes the relay never needs.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(4096)
-        .finish(std::io::stderr());
+/// Installs the global subscriber; `RUST_LOG` overrides the default filter. Each line is one
+/// write to stderr from the request's own thread: a hand-off to a writer thread would cost a
+/// thread wake-up per request, more than the write itself.
+pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{}=info,tower_http=info", env!("CARGO_CRATE_NAME")))
     });
@@ -25,14 +20,13 @@ pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
         .with_env_filter(filter)
         // Colour codes only help a person watching a terminal; in a log file they are noise.
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(writer);
+        .with_writer(std::io::stderr);
     // A second call (tests, embedding) keeps the first subscriber.
     let _ = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
-    guard
 }
 
 /// The access log's target.

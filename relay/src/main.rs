@@ -9,7 +9,7 @@ use relay::Config;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    let _log_writer = relay::logging::init(config.log_json);
+    relay::logging::init(config.log_json);
     raise_open_file_limit(&config);
 
     let addr = SocketAddr::new(config.bind, config.port);
