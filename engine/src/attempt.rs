@@ -110,7 +110,7 @@ pub enum Event {
 
 /// What the wizard does after an event.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
+pub enum Verdict {
     /// Nothing: the event did not concern this attempt (or repeated what is known).
     Ignore,
     /// The attempt moved on; nothing else to do.
@@ -142,31 +142,31 @@ impl Attempt {
 
     /// The attempt after `event`, and what the wizard must do about it.
     #[must_use]
-    pub fn next(self, event: Event) -> (Attempt, Effect) {
+    pub fn next(self, event: Event) -> (Attempt, Verdict) {
         use Attempt as A;
         match (self, event) {
-            (_, Event::Start) => (A::Opening, Effect::Moved),
+            (_, Event::Start) => (A::Opening, Verdict::Moved),
             (A::Opening, Event::Registered { expires_at_ms }) => {
-                (A::Registered { expires_at_ms }, Effect::Moved)
+                (A::Registered { expires_at_ms }, Verdict::Moved)
             }
             (A::Opening | A::Registered { .. }, Event::Opened(waiting)) => {
-                (A::Waiting(waiting), Effect::Moved)
+                (A::Waiting(waiting), Verdict::Moved)
             }
             (A::Opening | A::Registered { .. } | A::Waiting(_), Event::Failed(reason)) => {
-                (A::Refused { reason }, Effect::End)
+                (A::Refused { reason }, Verdict::End)
             }
             (A::Waiting(waiting), Event::Tick(now)) if now >= waiting.expires_at_ms => {
-                (A::Expired, Effect::End)
+                (A::Expired, Verdict::End)
             }
             (A::Opening | A::Registered { .. } | A::Waiting(_), Event::Cancel) => {
-                (A::Cancelled, Effect::End)
+                (A::Cancelled, Verdict::End)
             }
             (attempt, Event::Answer { source, result }) => attempt.answer(source, result),
-            (attempt, _) => (attempt, Effect::Ignore),
+            (attempt, _) => (attempt, Verdict::Ignore),
         }
     }
 
-    fn answer(self, source: Source, result: Result<Callback, CallbackError>) -> (Attempt, Effect) {
+    fn answer(self, source: Source, result: Result<Callback, CallbackError>) -> (Attempt, Verdict) {
         // What the user pastes is always looked at; a delivery only while an answer is expected
         // (after a reload the channel and the popup, which outlive the page, may still bring the old
         // attempt's code).
@@ -176,20 +176,20 @@ impl Attempt {
             _ => false,
         };
         if source != Source::Paste && !expecting {
-            return (self, Effect::Ignore);
+            return (self, Verdict::Ignore);
         }
         match result {
-            Ok(callback) => (Attempt::Received { via: source }, Effect::Accept(callback)),
+            Ok(callback) => (Attempt::Received { via: source }, Verdict::Accept(callback)),
             // Another tab of the wizard may be waiting for that one.
             Err(CallbackError::StateMismatch) if source == Source::Channel => {
-                (self, Effect::Ignore)
+                (self, Verdict::Ignore)
             }
-            Err(error) if source == Source::Paste => (self, Effect::RefusePaste(error)),
+            Err(error) if source == Source::Paste => (self, Verdict::RefusePaste(error)),
             Err(error) => (
                 Attempt::Refused {
                     reason: error.to_string(),
                 },
-                Effect::End,
+                Verdict::End,
             ),
         }
     }

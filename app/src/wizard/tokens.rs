@@ -12,7 +12,7 @@ use crate::components::{
     CheckboxField, CopyButton, Countdown, ErrorBox, SecretField, SelectField, TextArea, TextField,
 };
 use crate::lines::{format_params, parse_params};
-use crate::state::{CallKind, WizardState};
+use crate::state::{CallKind, TokenOutcome, WizardState};
 use crate::wizard::calls;
 
 /// Step 3.
@@ -118,26 +118,26 @@ fn Credentials() -> impl IntoView {
                 <SecretField
                     label="User ID"
                     testid="user-name"
-                    value=secrets.user_name
+                    value=state.secret_signal(|s| &s.user_name)
                     reveal=state.reveal
-                    on_input=move |(text,): (String,)| secrets.user_name.set(text)
+                    on_input=move |(text,): (String,)| secrets.update(|s| s.user_name = text)
                 />
             </Show>
             <SecretField
                 label="Client secret"
                 testid="client-secret"
-                value=secrets.client_secret
+                value=state.secret_signal(|s| &s.client_secret)
                 reveal=state.reveal
-                on_input=move |(text,): (String,)| secrets.client_secret.set(text)
+                on_input=move |(text,): (String,)| secrets.update(|s| s.client_secret = text)
                 help="Leave empty for a public client, and choose client authentication “None” below."
             />
             <Show when=has_refresh>
                 <SecretField
                     label="Refresh token"
                     testid="refresh-token-input"
-                    value=secrets.refresh_token
+                    value=state.secret_signal(|s| &s.refresh_token)
                     reveal=state.reveal
-                    on_input=move |(text,): (String,)| secrets.refresh_token.set(text)
+                    on_input=move |(text,): (String,)| secrets.update(|s| s.refresh_token = text)
                     help="Filled in by the bearer call; paste one you already have to refresh without step 2."
                 />
             </Show>
@@ -572,18 +572,18 @@ fn Results() -> impl IntoView {
                 <dl class="result-list">
                     <dt>"Access token"</dt>
                     <dd class="token-row">
-                        <code class="token" data-testid="result-access-token" tabindex="0" aria-label="Access token">{move || state.secrets.access_token.get()}</code>
-                        <CopyButton text=state.secrets.access_token testid="copy-access-token" what="Copy the access token" />
+                        <code class="token" data-testid="result-access-token" tabindex="0" aria-label="Access token">{move || state.secret(|s| &s.access_token)}</code>
+                        <CopyButton text=state.secret_signal(|s| &s.access_token) testid="copy-access-token" what="Copy the access token" />
                     </dd>
                     <dt>"Refresh token"</dt>
                     <dd class="token-row">
                         <code class="token" data-testid="result-refresh-token" tabindex="0" aria-label="Refresh token">
                             {move || {
-                                let token = state.secrets.refresh_token.get();
+                                let token = state.secret(|s| &s.refresh_token);
                                 if token.is_empty() { "None issued".to_owned() } else { token }
                             }}
                         </code>
-                        <CopyButton text=state.secrets.refresh_token testid="copy-refresh-token" what="Copy the refresh token" />
+                        <CopyButton text=state.secret_signal(|s| &s.refresh_token) testid="copy-refresh-token" what="Copy the refresh token" />
                     </dd>
                     <dt>"Token type"</dt>
                     <dd data-testid="result-token-type">
@@ -678,7 +678,7 @@ fn AutoRefresh() -> impl IntoView {
                 <dt>"Next refresh"</dt>
                 <dd data-testid="next-refresh">{next}</dd>
                 <dt>"Refreshes so far"</dt>
-                <dd data-testid="refresh-count">{move || state.refresh_count.get()}</dd>
+                <dd data-testid="refresh-count">{move || state.secrets.with(|s| s.refresh_count)}</dd>
             </dl>
         </section>
     }
@@ -689,43 +689,23 @@ fn AutoRefresh() -> impl IntoView {
 fn Export() -> impl IntoView {
     let state = WizardState::expect();
     let output = RwSignal::new(String::new());
+    let token_export = move || {
+        state.secrets.with_untracked(|s| {
+            let outcome = s.outcome.as_ref();
+            engine::export::TokenExport {
+                access_token: s.access_token.clone(),
+                refresh_token: s.refresh_token.clone(),
+                token_type: outcome.and_then(|o| o.token_type.clone()),
+                expires_in: outcome.and_then(|o| o.expires_in),
+                expires_at: outcome.and_then(TokenOutcome::expires_at_ms).map(iso_time),
+                scope: outcome.and_then(|o| o.scope_granted.clone()),
+                id_token: outcome.and_then(|o| o.id_token.clone()),
+            }
+        })
+    };
     // Off by default: a pasted command must not leak the secret unless the user asked for it.
     let with_secrets = RwSignal::new(false);
-    let export_json = move |_| {
-        let outcome = state.outcome.get_untracked();
-        let mut object = serde_json::Map::new();
-        let mut put = |name: &str, value: serde_json::Value| {
-            object.insert(name.to_owned(), value);
-        };
-        put(
-            "access_token",
-            state.secrets.access_token.get_untracked().into(),
-        );
-        let refresh = state.secrets.refresh_token.get_untracked();
-        if !refresh.is_empty() {
-            put("refresh_token", refresh.into());
-        }
-        if let Some(outcome) = outcome {
-            if let Some(kind) = outcome.token_type.clone() {
-                put("token_type", kind.into());
-            }
-            if let Some(seconds) = outcome.expires_in {
-                put("expires_in", seconds.into());
-            }
-            if let Some(at) = outcome.expires_at_ms() {
-                put("expires_at", iso_time(at).into());
-            }
-            if let Some(scope) = outcome.scope_granted.clone() {
-                put("scope", scope.into());
-            }
-            if let Some(id_token) = outcome.id_token.clone() {
-                put("id_token", id_token.into());
-            }
-        }
-        output.set(
-            serde_json::to_string_pretty(&serde_json::Value::Object(object)).unwrap_or_default(),
-        );
-    };
+    let export_json = move |_| output.set(token_export().to_json());
     let curl_text = move |reveal: bool| {
         let kind = if untrack(|| calls::can_refresh(state)) {
             CallKind::Refresh
@@ -750,25 +730,7 @@ fn Export() -> impl IntoView {
         }
     };
     let export_curl = move |_| output.set(curl_text(with_secrets.get_untracked()));
-    let export_env = move |_| {
-        let mut lines = vec![format!(
-            "ACCESS_TOKEN={}",
-            env_value(&state.secrets.access_token.get_untracked())
-        )];
-        let refresh = state.secrets.refresh_token.get_untracked();
-        if !refresh.is_empty() {
-            lines.push(format!("REFRESH_TOKEN={}", env_value(&refresh)));
-        }
-        if let Some(outcome) = state.outcome.get_untracked() {
-            if let Some(kind) = outcome.token_type.clone() {
-                lines.push(format!("TOKEN_TYPE={}", env_value(&kind)));
-            }
-            if let Some(at) = outcome.expires_at_ms() {
-                lines.push(format!("TOKEN_EXPIRES_AT={}", iso_time(at)));
-            }
-        }
-        output.set(lines.join("\n"));
-    };
+    let export_env = move |_| output.set(token_export().to_env());
     let has_output = move || output.with(|o| !o.is_empty());
     view! {
         <section class="card" aria-labelledby="export-title">
@@ -806,18 +768,6 @@ fn Export() -> impl IntoView {
     }
 }
 
-/// A `.env` value: bare when safe, double-quoted otherwise.
-fn env_value(value: &str) -> String {
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-._~+/=:".contains(c))
-    {
-        value.to_owned()
-    } else {
-        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
 /// A timestamp in ISO 8601 (UTC).
 fn iso_time(ms: f64) -> String {
     String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
@@ -826,17 +776,6 @@ fn iso_time(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn env_values_are_quoted_only_when_needed() {
-        assert_eq!(
-            env_value("ya29.a0AfH6SM-x_y~z+/="),
-            "ya29.a0AfH6SM-x_y~z+/="
-        );
-        assert_eq!(env_value("two words"), "\"two words\"");
-        assert_eq!(env_value(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(env_value("x#y"), "\"x#y\"");
-    }
 
     #[test]
     fn a_request_reads_like_http() {

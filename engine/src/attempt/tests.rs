@@ -42,9 +42,9 @@ fn provider_error() -> CallbackError {
 }
 
 /// Runs `events` from `Idle`, returning where the attempt ends and the last effect.
-fn run(events: Vec<Event>) -> (Attempt, Effect) {
+fn run(events: Vec<Event>) -> (Attempt, Verdict) {
     let mut attempt = Attempt::Idle;
-    let mut effect = Effect::Ignore;
+    let mut effect = Verdict::Ignore;
     for event in events {
         (attempt, effect) = attempt.next(event);
     }
@@ -65,7 +65,7 @@ fn waiting_attempt() -> Attempt {
 #[test]
 fn an_attempt_opens_registers_and_waits() {
     let (opening, effect) = Attempt::Idle.next(Event::Start);
-    assert_eq!((&opening, &effect), (&Attempt::Opening, &Effect::Moved));
+    assert_eq!((&opening, &effect), (&Attempt::Opening, &Verdict::Moved));
     let (registered, _) = opening.next(Event::Registered {
         expires_at_ms: 10_000.0,
     });
@@ -78,7 +78,7 @@ fn an_attempt_opens_registers_and_waits() {
     assert!(registered.is_open());
     let (waiting_now, effect) = registered.next(Event::Opened(waiting()));
     assert_eq!(waiting_now.waiting(), Some(&waiting()));
-    assert_eq!(effect, Effect::Moved);
+    assert_eq!(effect, Verdict::Moved);
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn a_code_while_waiting_is_received_from_every_source() {
     ] {
         let (attempt, effect) = waiting_attempt().next(answer(source, "c1"));
         assert_eq!(attempt, Attempt::Received { via: source });
-        assert_eq!(effect, Effect::Accept(callback("c1")));
+        assert_eq!(effect, Verdict::Accept(callback("c1")));
     }
 }
 
@@ -111,7 +111,7 @@ fn a_code_can_arrive_before_the_page_is_marked_open() {
             via: Source::Channel
         }
     );
-    assert_eq!(effect, Effect::Accept(callback("c1")));
+    assert_eq!(effect, Verdict::Accept(callback("c1")));
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn a_second_code_for_the_same_attempt_is_ignored() {
                 via: Source::Channel
             }
         );
-        assert_eq!(effect, Effect::Ignore, "{source:?}");
+        assert_eq!(effect, Verdict::Ignore, "{source:?}");
     }
 }
 
@@ -134,28 +134,28 @@ fn a_pasted_code_replaces_a_received_one() {
     let (received, _) = waiting_attempt().next(answer(Source::Pickup, "c1"));
     let (attempt, effect) = received.next(answer(Source::Paste, "c2"));
     assert_eq!(attempt, Attempt::Received { via: Source::Paste });
-    assert_eq!(effect, Effect::Accept(callback("c2")));
+    assert_eq!(effect, Verdict::Accept(callback("c2")));
 }
 
 #[test]
 fn a_code_after_cancel_is_ignored() {
     let (cancelled, effect) = waiting_attempt().next(Event::Cancel);
-    assert_eq!((&cancelled, &effect), (&Attempt::Cancelled, &Effect::End));
+    assert_eq!((&cancelled, &effect), (&Attempt::Cancelled, &Verdict::End));
     for source in [Source::Channel, Source::Message, Source::Pickup] {
         let (attempt, effect) = cancelled.clone().next(answer(source, "late"));
-        assert_eq!((attempt, effect), (Attempt::Cancelled, Effect::Ignore));
+        assert_eq!((attempt, effect), (Attempt::Cancelled, Verdict::Ignore));
     }
 }
 
 #[test]
 fn a_code_after_expiry_is_ignored_but_a_paste_is_taken() {
     let (expired, effect) = waiting_attempt().next(Event::Tick(10_000.0));
-    assert_eq!((&expired, &effect), (&Attempt::Expired, &Effect::End));
+    assert_eq!((&expired, &effect), (&Attempt::Expired, &Verdict::End));
     let (attempt, effect) = expired.clone().next(answer(Source::Pickup, "late"));
-    assert_eq!((attempt, effect), (Attempt::Expired, Effect::Ignore));
+    assert_eq!((attempt, effect), (Attempt::Expired, Verdict::Ignore));
     let (attempt, effect) = expired.next(answer(Source::Paste, "pasted"));
     assert_eq!(attempt, Attempt::Received { via: Source::Paste });
-    assert_eq!(effect, Effect::Accept(callback("pasted")));
+    assert_eq!(effect, Verdict::Accept(callback("pasted")));
 }
 
 #[test]
@@ -163,7 +163,7 @@ fn the_wait_lasts_until_its_expiry() {
     let (attempt, effect) = waiting_attempt().next(Event::Tick(9_999.0));
     assert_eq!(
         (attempt, effect),
-        (Attempt::Waiting(waiting()), Effect::Ignore)
+        (Attempt::Waiting(waiting()), Verdict::Ignore)
     );
     // Only a wait expires: the relay's registration alone has no page to time out yet.
     let registered = Attempt::Registered {
@@ -171,7 +171,7 @@ fn the_wait_lasts_until_its_expiry() {
     };
     assert_eq!(
         registered.clone().next(Event::Tick(20.0)),
-        (registered, Effect::Ignore)
+        (registered, Verdict::Ignore)
     );
 }
 
@@ -180,7 +180,7 @@ fn a_code_for_another_state_is_refused_except_on_the_shared_channel() {
     // Another tab of the wizard may be waiting for it: the channel's answer is left alone.
     let (attempt, effect) =
         waiting_attempt().next(refused(Source::Channel, CallbackError::StateMismatch));
-    assert_eq!((attempt, effect), (waiting_attempt(), Effect::Ignore));
+    assert_eq!((attempt, effect), (waiting_attempt(), Verdict::Ignore));
     for source in [Source::Message, Source::Pickup] {
         let (attempt, effect) =
             waiting_attempt().next(refused(source, CallbackError::StateMismatch));
@@ -190,7 +190,7 @@ fn a_code_for_another_state_is_refused_except_on_the_shared_channel() {
                 reason: CallbackError::StateMismatch.to_string()
             }
         );
-        assert_eq!(effect, Effect::End);
+        assert_eq!(effect, Verdict::End);
     }
 }
 
@@ -203,7 +203,7 @@ fn the_services_refusal_ends_the_attempt() {
             reason: provider_error().to_string()
         }
     );
-    assert_eq!(effect, Effect::End);
+    assert_eq!(effect, Verdict::End);
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn a_bad_paste_is_refused_and_the_wait_goes_on() {
     let (attempt, effect) =
         waiting_attempt().next(refused(Source::Paste, CallbackError::MissingCode));
     assert_eq!(attempt, waiting_attempt());
-    assert_eq!(effect, Effect::RefusePaste(CallbackError::MissingCode));
+    assert_eq!(effect, Verdict::RefusePaste(CallbackError::MissingCode));
 }
 
 #[test]
@@ -219,12 +219,12 @@ fn nothing_is_delivered_to_an_idle_wizard() {
     for source in [Source::Channel, Source::Message, Source::Pickup] {
         assert_eq!(
             Attempt::Idle.next(answer(source, "c1")),
-            (Attempt::Idle, Effect::Ignore)
+            (Attempt::Idle, Verdict::Ignore)
         );
     }
     let (attempt, effect) = Attempt::Idle.next(answer(Source::Paste, "c1"));
     assert_eq!(attempt, Attempt::Received { via: Source::Paste });
-    assert_eq!(effect, Effect::Accept(callback("c1")));
+    assert_eq!(effect, Verdict::Accept(callback("c1")));
 }
 
 #[test]
@@ -232,11 +232,11 @@ fn after_a_reload_only_the_channels_that_outlive_the_page_deliver() {
     for source in [Source::Channel, Source::Message] {
         let (attempt, effect) = Attempt::Interrupted.next(answer(source, "c1"));
         assert_eq!(attempt, Attempt::Received { via: source });
-        assert_eq!(effect, Effect::Accept(callback("c1")));
+        assert_eq!(effect, Verdict::Accept(callback("c1")));
     }
     assert_eq!(
         Attempt::Interrupted.next(answer(Source::Pickup, "c1")),
-        (Attempt::Interrupted, Effect::Ignore)
+        (Attempt::Interrupted, Verdict::Ignore)
     );
 }
 
@@ -255,7 +255,7 @@ fn a_failure_before_the_page_opens_ends_the_attempt() {
                 reason: "cannot listen".to_owned()
             }
         );
-        assert_eq!(effect, Effect::End);
+        assert_eq!(effect, Verdict::End);
     }
 }
 
@@ -282,7 +282,7 @@ fn events_out_of_order_change_nothing() {
         ] {
             assert_eq!(
                 attempt.clone().next(event.clone()),
-                (attempt.clone(), Effect::Ignore),
+                (attempt.clone(), Verdict::Ignore),
                 "{attempt:?} on {event:?}"
             );
         }
@@ -293,7 +293,7 @@ fn events_out_of_order_change_nothing() {
         waiting_now
             .clone()
             .next(Event::Registered { expires_at_ms: 1.0 }),
-        (waiting_now, Effect::Ignore)
+        (waiting_now, Verdict::Ignore)
     );
 }
 
@@ -308,7 +308,7 @@ fn starting_again_always_opens_a_fresh_attempt() {
     ] {
         assert_eq!(
             attempt.next(Event::Start),
-            (Attempt::Opening, Effect::Moved)
+            (Attempt::Opening, Verdict::Moved)
         );
     }
 }
