@@ -128,7 +128,14 @@ fn without_remember_secrets_go_to_the_session_only() {
     assert_eq!(service.client_id, "client-1");
     // The stored settings carry no secret value at all.
     let stored = serde_json::to_string(&service).expect("serialisable");
-    for secret in ["secret-1", "alice-1", "code-1", "verifier-1", "access-1", "refresh-1"] {
+    for secret in [
+        "secret-1",
+        "alice-1",
+        "code-1",
+        "verifier-1",
+        "access-1",
+        "refresh-1",
+    ] {
         assert!(!stored.contains(secret), "{secret} in {stored}");
     }
 }

@@ -5,7 +5,7 @@ use engine::{Param, PkceMethod, ScopeSeparator, SpaceEncoding};
 use leptos::prelude::*;
 
 use crate::components::{
-    CheckboxField, CopyButton, Countdown, SelectField, StatusLine, TextArea, TextField,
+    CheckboxField, ChoiceField, CopyButton, Countdown, StatusLine, TextArea, TextField,
 };
 use crate::state::WizardState;
 use crate::wizard::Step;
@@ -390,33 +390,6 @@ fn Advanced() -> impl IntoView {
         };
         state.update_authorization(|a| a.pkce = pkce);
     };
-    let separator = Signal::derive(move || match state.authorization(|a| a.scope_separator) {
-        ScopeSeparator::Space => "space",
-        ScopeSeparator::Comma => "comma",
-        ScopeSeparator::Semicolon => "semicolon",
-        ScopeSeparator::Plus => "plus",
-    });
-    let set_separator = move |(value,): (String,)| {
-        let separator = match value.as_str() {
-            "comma" => ScopeSeparator::Comma,
-            "semicolon" => ScopeSeparator::Semicolon,
-            "plus" => ScopeSeparator::Plus,
-            _ => ScopeSeparator::Space,
-        };
-        state.update_authorization(|a| a.scope_separator = separator);
-    };
-    let spaces = Signal::derive(move || match state.authorization(|a| a.space_encoding) {
-        SpaceEncoding::Percent20 => "percent20",
-        SpaceEncoding::Plus => "plus",
-    });
-    let set_spaces = move |(value,): (String,)| {
-        let encoding = if value == "plus" {
-            SpaceEncoding::Plus
-        } else {
-            SpaceEncoding::Percent20
-        };
-        state.update_authorization(|a| a.space_encoding = encoding);
-    };
     let callback_params =
         Signal::derive(move || state.authorization(|a| a.callback_params.join("\n")));
     // A kept name the settings cannot use (`a b`, `client_id` …), at the editor.
@@ -477,24 +450,21 @@ fn Advanced() -> impl IntoView {
                         mono=true
                     />
                     <div class="grid two">
-                        <SelectField
+                        <ChoiceField
                             label="Scope separator"
                             testid="scope-separator"
-                            options=vec![
-                                ("space", "Space (standard)"),
-                                ("comma", "Comma"),
-                                ("semicolon", "Semicolon"),
-                                ("plus", "Plus (+ in the URL)"),
-                            ]
-                            value=separator
-                            on_change=set_separator
+                            value=Signal::derive(move || state.authorization(|a| a.scope_separator))
+                            on_change=move |(separator,): (ScopeSeparator,)| {
+                                state.update_authorization(|a| a.scope_separator = separator)
+                            }
                         />
-                        <SelectField
+                        <ChoiceField
                             label="Spaces in the URL"
                             testid="space-encoding"
-                            options=vec![("percent20", "%20"), ("plus", "+")]
-                            value=spaces
-                            on_change=set_spaces
+                            value=Signal::derive(move || state.authorization(|a| a.space_encoding))
+                            on_change=move |(spaces,): (SpaceEncoding,)| {
+                                state.update_authorization(|a| a.space_encoding = spaces)
+                            }
                         />
                     </div>
                     <TextArea

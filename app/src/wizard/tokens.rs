@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::components::{
-    CheckboxField, CopyButton, Countdown, ErrorBox, SecretField, SelectField, TextArea, TextField,
+    CheckboxField, ChoiceField, CopyButton, Countdown, ErrorBox, SecretField, TextArea, TextField,
 };
 use crate::lines::{format_params, parse_params};
 use crate::state::{CallKind, TokenOutcome, WizardState};
@@ -160,6 +160,17 @@ fn endpoint(settings: &ServiceSettings, kind: CallKind) -> Option<&EndpointSetti
     }
 }
 
+/// One value of the endpoint being edited, tracked (the default when it has no refresh settings).
+fn endpoint_value<T: Default>(
+    state: WizardState,
+    kind: CallKind,
+    get: fn(&EndpointSettings) -> T,
+) -> T {
+    state
+        .settings
+        .with(|s| endpoint(s, kind).map(get).unwrap_or_default())
+}
+
 /// Changes the endpoint being edited.
 fn endpoint_mut(settings: &mut ServiceSettings, kind: CallKind) -> Option<&mut EndpointSettings> {
     match kind {
@@ -240,39 +251,6 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
     };
     let testid = move |name: &str| format!("{prefix}-{name}");
 
-    let method = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.method) {
-                Some(HttpMethod::Get) => "GET",
-                _ => "POST",
-            })
-    });
-    let client_auth = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.client_auth) {
-                Some(ClientAuth::Body) => "body",
-                Some(ClientAuth::None) => "none",
-                _ => "basic-header",
-            })
-    });
-    let credentials = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.credentials) {
-                Some(Credentials::UserIdAndSecret) => "user-id-and-secret",
-                _ => "secret",
-            })
-    });
-    let body_format = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.body_format) {
-                Some(BodyFormat::Json) => "json",
-                _ => "form",
-            })
-    });
     let preview = Memo::new(move |_| {
         calls::shown_request(state, kind, state.reveal.get())
             .map(|request| format_request(&request))
@@ -314,15 +292,11 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                 error=url_problem
             />
             <div class="grid three">
-                <SelectField
+                <ChoiceField
                     label="HTTP method"
                     testid=testid("method")
-                    options=vec![("POST", "POST"), ("GET", "GET")]
-                    value=method
-                    on_change=move |(value,): (String,)| {
-                        let method = if value == "GET" { HttpMethod::Get } else { HttpMethod::Post };
-                        write(Box::new(move |e| e.method = method));
-                    }
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.method))
+                    on_change=move |(method,): (HttpMethod,)| write(Box::new(move |e| e.method = method))
                 />
                 <TextField
                     label="Grant type"
@@ -332,36 +306,22 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                     help="The {grant_type} variable."
                     mono=true
                 />
-                <SelectField
+                <ChoiceField
                     label="Body format"
                     testid=testid("body-format")
-                    options=vec![("form", "Form (urlencoded)"), ("json", "JSON")]
-                    value=body_format
-                    on_change=move |(value,): (String,)| {
-                        let format = if value == "json" { BodyFormat::Json } else { BodyFormat::Form };
-                        write(Box::new(move |e| e.body_format = format));
-                    }
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.body_format))
+                    on_change=move |(format,): (BodyFormat,)| write(Box::new(move |e| e.body_format = format))
                 />
             </div>
             <div class="grid two">
-                <SelectField
+                <ChoiceField
                     label=match kind {
                         CallKind::Bearer => "Client authentication",
                         CallKind::Refresh => "Client authentication (follows the bearer request's unless you change it here)",
                     }
                     testid=testid("client-auth")
-                    options=vec![
-                        ("basic-header", "Basic header (client_secret_basic)"),
-                        ("body", "In the body (client_secret_post)"),
-                        ("none", "None"),
-                    ]
-                    value=client_auth
-                    on_change=move |(value,): (String,)| {
-                        let auth = match value.as_str() {
-                            "body" => ClientAuth::Body,
-                            "none" => ClientAuth::None,
-                            _ => ClientAuth::BasicHeader,
-                        };
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.client_auth))
+                    on_change=move |(auth,): (ClientAuth,)| {
                         let which = match kind {
                             CallKind::Bearer => engine::Endpoint::Token,
                             CallKind::Refresh => engine::Endpoint::Refresh,
@@ -369,18 +329,12 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                         state.settings.update(|s| s.set_client_auth(which, auth));
                     }
                 />
-                <SelectField
+                <ChoiceField
                     label="Credentials"
                     testid=testid("credentials")
-                    options=vec![("secret", "Secret"), ("user-id-and-secret", "User ID and secret")]
-                    value=credentials
-                    on_change=move |(value,): (String,)| {
-                        let credentials = if value == "user-id-and-secret" {
-                            Credentials::UserIdAndSecret
-                        } else {
-                            Credentials::Secret
-                        };
-                        write(Box::new(move |e| e.credentials = credentials));
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.credentials))
+                    on_change=move |(credentials,): (Credentials,)| {
+                        write(Box::new(move |e| e.credentials = credentials))
                     }
                 />
             </div>
