@@ -141,8 +141,8 @@ pub struct WizardState {
     pub failure: RwSignal<Option<CallFailure>>,
     /// The last automatic refresh, when it failed (shown with the automatic refresh switch).
     pub auto_refresh_failure: RwSignal<Option<CallFailure>>,
-    /// The call in flight.
-    pub calling: RwSignal<Option<CallKind>>,
+    /// The token endpoint calls: one at a time; its input says which call is in flight.
+    pub calls: Action<crate::wizard::calls::Call, ()>,
     /// Show secrets in clear.
     pub reveal: RwSignal<bool>,
     /// The relay's `/api/config`, once it answered.
@@ -199,7 +199,7 @@ impl WizardState {
             code_status: RwSignal::new(None),
             failure: RwSignal::new(None),
             auto_refresh_failure: RwSignal::new(None),
-            calling: RwSignal::new(None),
+            calls: Action::new_local(|call: &crate::wizard::calls::Call| call.run()),
             reveal: RwSignal::new(false),
             relay_config: RwSignal::new(None),
             now: RwSignal::new(0.0),
@@ -272,6 +272,24 @@ impl WizardState {
         self.prefs.auto_refresh.set(model.prefs.auto_refresh);
         self.apply_service(model.service);
         self.apply_secrets(model.secrets);
+    }
+
+    /// The call in flight, tracked.
+    pub fn calling(&self) -> Option<CallKind> {
+        self.calls
+            .input()
+            .with(|input| input.as_ref().map(|call| call.kind))
+    }
+
+    /// Starts the call of `kind` unless one is in flight; `automatic` for the refresh timer.
+    pub fn call(self, kind: CallKind, automatic: bool) {
+        if !self.calls.pending().get_untracked() {
+            self.calls.dispatch(crate::wizard::calls::Call {
+                state: self,
+                kind,
+                automatic,
+            });
+        }
     }
 
     /// The relay to use, or `None` for direct calls.

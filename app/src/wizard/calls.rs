@@ -97,15 +97,7 @@ pub fn install(state: WizardState) {
             set_timeout_with_handle(
                 move || {
                     attempted.set_value(Some(due));
-                    if state.calling.get_untracked().is_none() {
-                        leptos::task::spawn_local(async move {
-                            call(state, CallKind::Refresh).await;
-                            // Shown with the switch too: nothing else tells the user it stopped.
-                            state
-                                .auto_refresh_failure
-                                .set(state.failure.get_untracked());
-                        });
-                    }
+                    state.call(CallKind::Refresh, true);
                 },
                 Duration::from_millis(delay as u64),
             )
@@ -114,11 +106,32 @@ pub fn install(state: WizardState) {
     });
 }
 
-/// Calls the bearer or refresh endpoint and records the outcome or the failure.
-pub async fn call(state: WizardState, kind: CallKind) {
-    if state.calling.get_untracked().is_some() {
-        return;
+/// One token endpoint call, as dispatched to [`WizardState::calls`].
+#[derive(Clone, Copy)]
+pub struct Call {
+    /// The wizard.
+    pub state: WizardState,
+    /// Which request.
+    pub kind: CallKind,
+    /// Started by the refresh timer, not by the user.
+    pub automatic: bool,
+}
+
+impl Call {
+    /// Makes the call; an automatic one's failure is also shown with the switch, since nothing
+    /// else tells the user the refreshes stopped.
+    pub async fn run(self) {
+        call(self.state, self.kind).await;
+        if self.automatic {
+            self.state
+                .auto_refresh_failure
+                .set(self.state.failure.get_untracked());
+        }
     }
+}
+
+/// Calls the bearer or refresh endpoint and records the outcome or the failure.
+async fn call(state: WizardState, kind: CallKind) {
     state.failure.set(None);
     let request = match untrack(|| build_request(state, kind)) {
         Ok(request) => request,
@@ -131,13 +144,11 @@ pub async fn call(state: WizardState, kind: CallKind) {
             return;
         }
     };
-    state.calling.set(Some(kind));
     let relay = untrack(|| state.relay());
     let reply = match &relay {
         Some(relay) => relay.proxy(&request).await,
         None => api::direct(&request).await,
     };
-    state.calling.set(None);
     let reply = match reply {
         Ok(reply) => reply,
         Err(error) => {

@@ -458,7 +458,7 @@ fn format_request(request: &HttpRequest) -> String {
 #[component]
 fn CallButton(kind: CallKind) -> impl IntoView {
     let state = WizardState::expect();
-    let busy = move || state.calling.get().is_some();
+    let busy = move || state.calling().is_some();
     let (testid, label) = match kind {
         CallKind::Bearer => ("call-bearer", "Call Bearer Token Endpoint"),
         CallKind::Refresh => ("call-refresh", "Call the Refresh Token Endpoint"),
@@ -470,7 +470,7 @@ fn CallButton(kind: CallKind) -> impl IntoView {
                 class="button primary"
                 data-testid=testid
                 disabled=busy
-                on:click=move |_| leptos::task::spawn_local(calls::call(state, kind))
+                on:click=move |_| state.call(kind, false)
             >
                 {label}
             </button>
@@ -482,8 +482,8 @@ fn CallButton(kind: CallKind) -> impl IntoView {
 #[component]
 fn CallStatus() -> impl IntoView {
     let state = WizardState::expect();
-    let busy = move || state.calling.get().is_some();
-    let status = move || match state.calling.get() {
+    let busy = move || state.calling().is_some();
+    let status = move || match state.calling() {
         Some(CallKind::Bearer) => Some("Calling the bearer token endpoint…".to_owned()),
         Some(CallKind::Refresh) => Some("Calling the refresh token endpoint…".to_owned()),
         None => state.outcome.with(|o| {
