@@ -125,6 +125,8 @@ pub struct WizardState {
     pub secrets: RwSignal<Secrets>,
     /// The last successful token response (read from `secrets`, where it is kept).
     pub outcome: Memo<Option<TokenOutcome>>,
+    /// What the navigation rules need, computed once per change (every step and button reads it).
+    pub progress: Memo<Progress>,
     /// Preferences.
     pub prefs: PrefSignals,
     /// The authorization attempt (see [`engine::attempt`]).
@@ -175,7 +177,7 @@ impl WizardState {
     pub fn new(prefs: &Prefs) -> Self {
         let blank = Model::default();
         let secrets = RwSignal::new(blank.secrets);
-        Self {
+        let mut state = Self {
             step: RwSignal::new(Step::Service),
             service_id: RwSignal::new(None),
             settings: RwSignal::new(blank.service.settings),
@@ -204,7 +206,12 @@ impl WizardState {
             relay_config: RwSignal::new(None),
             now: RwSignal::new(0.0),
             unsaved: RwSignal::new(Default::default()),
-        }
+            progress: Memo::new(|_| Progress::default()),
+        };
+        // `compute_progress` reads the other signals only, never this field.
+        let signals = state;
+        state.progress = Memo::new(move |_| signals.compute_progress());
+        state
     }
 
     /// Creates the state from what the browser stored, and provides it as context.
@@ -383,8 +390,12 @@ impl WizardState {
         self.authorization(|a| engine::scopes::join_scopes(&a.scopes, a.scope_separator))
     }
 
-    /// What the navigation rules need to know.
+    /// What the navigation rules need to know, tracked.
     pub fn progress(&self) -> Progress {
+        self.progress.get()
+    }
+
+    fn compute_progress(&self) -> Progress {
         let settings = self.settings.read();
         let values = self.values.read();
         let missing_variable = settings
@@ -658,5 +669,22 @@ mod tests {
         state.apply(model.clone());
         assert_eq!(state.model(), model);
         assert_eq!(state.vars().get("user_name"), Some("alice"));
+    }
+
+    #[test]
+    fn progress_follows_the_state() {
+        let state = WizardState::new(&Prefs::default());
+        assert!(!state.progress().service_chosen);
+        state.service_id.set(Some(CUSTOM_SERVICE.to_owned()));
+        assert!(state.progress().service_chosen);
+        assert_eq!(
+            state.progress().missing_client_id.as_deref(),
+            Some("Client ID")
+        );
+        state.client_id.set("client-1".to_owned());
+        assert_eq!(state.progress().missing_client_id, None);
+        assert!(!state.progress().has_code);
+        state.secrets.update(|s| s.code = "code-1".to_owned());
+        assert!(state.progress().has_code);
     }
 }
