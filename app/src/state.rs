@@ -1,52 +1,31 @@
-//! The wizard's shared state: one `Copy` struct of signals provided as context, plus the rules for
-//! loading and saving it.
+//! The wizard's shared state: the plain data of [`crate::model`] held in a few signals, provided
+//! as context, and the rules for loading and saving it.
 //!
 //! Non-secret settings persist per service in `localStorage`. Secrets and tokens never reach
 //! `localStorage` unless the user ticks "remember on this device": by default the client secret,
 //! the code and the tokens stay in memory (gone with a reload), and only the `state` and PKCE
 //! verifier of the authorization in progress go to `sessionStorage`, so that a code pasted after
-//! a reload can still be checked and redeemed. The current step lives in the URL hash, not here.
+//! a reload can still be checked and redeemed ([`crate::model::Secrets::unremembered`] decides,
+//! from the engine's list of secret variables). The current step lives in the URL hash, not here.
 
 use std::collections::BTreeMap;
 
-use engine::{
-    AuthorizationSettings, EndpointSettings, ParkedFlow, PkceMethod, ServiceSettings, Vars,
-};
+use engine::attempt::Attempt;
+use engine::{AuthorizationSettings, ParkedFlow, ServiceSettings, Vars};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::api::{Relay, RelayConfig};
+pub use crate::model::{CUSTOM_SERVICE, CallKind, TokenOutcome};
+use crate::model::{Model, Place, Prefs, Secrets, ServiceModel};
 use crate::storage::{self, Area};
 use crate::wizard::{Progress, Step};
-
-/// The service id used for "Customize OAuth settings".
-pub const CUSTOM_SERVICE: &str = "custom";
 
 /// The path of the relay's callback page when `/api/config` has not answered (contract 3).
 pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
 
-/// The secret values. They never reach `localStorage` unless the user opts in.
+/// The user's preferences, shared by every service (each one a signal: the settings panel binds them).
 #[derive(Clone, Copy)]
-pub struct Secrets {
-    /// `{client_secret}`.
-    pub client_secret: RwSignal<String>,
-    /// `{user_name}`: a user id whose secret is the client secret (masked like one).
-    pub user_name: RwSignal<String>,
-    /// `{code}`: the authorization code.
-    pub code: RwSignal<String>,
-    /// `{state}` of the current or last authorization request.
-    pub state: RwSignal<String>,
-    /// `{code_verifier}` of the current or last authorization request.
-    pub code_verifier: RwSignal<String>,
-    /// `{token}`: the current access token.
-    pub access_token: RwSignal<String>,
-    /// `{refresh_token}`: the current refresh token.
-    pub refresh_token: RwSignal<String>,
-}
-
-/// The user's preferences, shared by every service.
-#[derive(Clone, Copy)]
-pub struct Prefs {
+pub struct PrefSignals {
     /// Another relay's base URL; empty means this site's own relay.
     pub relay_url: RwSignal<String>,
     /// Call token endpoints straight from the browser (CORS permitting).
@@ -55,55 +34,6 @@ pub struct Prefs {
     pub remember: RwSignal<bool>,
     /// Refresh the token shortly before it expires.
     pub auto_refresh: RwSignal<bool>,
-}
-
-/// Which token endpoint a call went to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CallKind {
-    /// The bearer token request.
-    Bearer,
-    /// The refresh request.
-    Refresh,
-}
-
-/// The last successful token response, as shown in the results (the tokens themselves are in [`Secrets`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TokenOutcome {
-    /// Which call produced it.
-    pub kind: CallKind,
-    /// When it arrived (ms since the epoch).
-    pub received_at_ms: f64,
-    /// `token_type`.
-    pub token_type: Option<String>,
-    /// `expires_in` in seconds.
-    pub expires_in: Option<u64>,
-    /// `refresh_token_expires_in` in seconds.
-    pub refresh_token_expires_in: Option<u64>,
-    /// `scope` as granted by the server.
-    pub scope_granted: Option<String>,
-    /// The scope that was requested.
-    pub scope_requested: String,
-    /// `id_token`, when OpenID Connect issued one.
-    pub id_token: Option<String>,
-    /// The HTTP status.
-    pub status: u16,
-    /// The raw response body (pretty-printed when it is JSON).
-    pub raw: String,
-}
-
-impl TokenOutcome {
-    /// When the access token expires (ms since the epoch), if the server said.
-    pub fn expires_at_ms(&self) -> Option<f64> {
-        self.expires_in
-            .map(|seconds| self.received_at_ms + seconds as f64 * 1000.0)
-    }
-
-    /// When an automatic refresh is due: at 80 % of the lifetime, and at least one second before expiry.
-    pub fn refresh_due_ms(&self) -> Option<f64> {
-        let lifetime = self.expires_in? as f64;
-        let delay = (lifetime * 0.8).min(lifetime - 1.0).max(0.0);
-        Some(self.received_at_ms + delay * 1000.0)
-    }
 }
 
 /// A failed token endpoint call, as shown in the error box.
@@ -169,17 +99,6 @@ impl Status {
     }
 }
 
-/// An authorization request in progress: the provider page is open and the wizard waits for the code.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Waiting {
-    /// When the relay forgets the registration (ms since the epoch).
-    pub expires_at_ms: f64,
-    /// The provider URL (shown as a link when the popup was blocked).
-    pub provider_url: String,
-    /// The browser blocked both the popup and the new tab.
-    pub blocked: bool,
-}
-
 /// The shared state of the wizard. `Copy`: every field is a signal handle.
 #[derive(Clone, Copy)]
 pub struct WizardState {
@@ -201,32 +120,31 @@ pub struct WizardState {
     pub client_id: RwSignal<String>,
     /// `{redirect_uri}`.
     pub redirect_uri: RwSignal<String>,
-    /// The secret values.
-    pub secrets: Secrets,
+    /// The secrets, the attempt's values and the results (one coarse signal: they change
+    /// together, at a call or an authorization, or one field at a time as the user types).
+    pub secrets: RwSignal<Secrets>,
+    /// The last successful token response (read from `secrets`, where it is kept).
+    pub outcome: Memo<Option<TokenOutcome>>,
+    /// What the navigation rules need, computed once per change (every step and button reads it).
+    pub progress: Memo<Progress>,
     /// Preferences.
-    pub prefs: Prefs,
+    pub prefs: PrefSignals,
+    /// The authorization attempt (see [`engine::attempt`]).
+    pub attempt: RwSignal<Attempt>,
     /// What the code field shows: the code, or what the user is typing or pasting.
     pub code_field: RwSignal<String>,
     /// The state field was typed by the user: keep it instead of generating one.
     pub state_typed: RwSignal<bool>,
-    /// The redirect URI sent in the last authorization request (to explain a mismatch).
-    pub authorized_redirect_uri: RwSignal<String>,
     /// The exact loopback URI the local relay listens on, when it chose one.
     pub listen_uri: RwSignal<Option<String>>,
-    /// The authorization request in progress.
-    pub waiting: RwSignal<Option<Waiting>>,
     /// What happened to the code (received, refused, provider error).
     pub code_status: RwSignal<Option<Status>>,
-    /// The last successful token response.
-    pub outcome: RwSignal<Option<TokenOutcome>>,
     /// The last failed call.
     pub failure: RwSignal<Option<CallFailure>>,
     /// The last automatic refresh, when it failed (shown with the automatic refresh switch).
     pub auto_refresh_failure: RwSignal<Option<CallFailure>>,
-    /// The call in flight.
-    pub calling: RwSignal<Option<CallKind>>,
-    /// Successful refreshes since the last bearer token.
-    pub refresh_count: RwSignal<u32>,
+    /// The token endpoint calls: one at a time; its input says which call is in flight.
+    pub calls: Action<crate::wizard::calls::Call, ()>,
     /// Show secrets in clear.
     pub reveal: RwSignal<bool>,
     /// The relay's `/api/config`, once it answered.
@@ -236,107 +154,6 @@ pub struct WizardState {
     /// Storage keys whose last write the browser refused (storage full): what the user sees
     /// there is not saved. Empty when everything is saved.
     pub unsaved: RwSignal<std::collections::BTreeSet<String>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SavedPrefs {
-    service: Option<String>,
-    relay_url: String,
-    no_relay: bool,
-    remember: bool,
-    auto_refresh: bool,
-}
-
-/// What persists per service in `localStorage` (no secrets).
-#[derive(Serialize, Deserialize)]
-struct SavedService {
-    settings: ServiceSettings,
-    #[serde(default)]
-    parked: ParkedFlow,
-    values: BTreeMap<String, String>,
-    client_id: String,
-    redirect_uri: String,
-}
-
-/// What persists per service: everything in `localStorage` when remembered; otherwise only the
-/// authorization in progress (`state`, verifier, redirect URI) in `sessionStorage`.
-#[derive(Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-struct SavedSecrets {
-    client_secret: String,
-    user_name: String,
-    code: String,
-    state: String,
-    code_verifier: String,
-    access_token: String,
-    refresh_token: String,
-    outcome: Option<TokenOutcome>,
-    refresh_count: u32,
-    authorized_redirect_uri: String,
-}
-
-impl SavedSecrets {
-    /// Only what an authorization in progress needs across a reload: no secret a reload should drop.
-    fn in_progress_only(self) -> Self {
-        Self {
-            state: self.state,
-            code_verifier: self.code_verifier,
-            authorized_redirect_uri: self.authorized_redirect_uri,
-            ..Self::default()
-        }
-    }
-}
-
-const PREFS_KEY: &str = "otw.prefs";
-
-fn service_key(id: &str) -> String {
-    format!("otw.service.{id}")
-}
-
-fn secrets_key(id: &str) -> String {
-    format!("otw.secrets.{id}")
-}
-
-/// The settings "Customize OAuth settings" starts from: the standard RFC 6749 requests with every
-/// URL left for the user to fill in.
-pub fn blank_settings(client_flow: bool) -> ServiceSettings {
-    ServiceSettings {
-        client_id_label: "Client ID".to_owned(),
-        variables: Vec::new(),
-        authorization: client_flow.then(AuthorizationSettings::blank),
-        token: blank_token(client_flow),
-        refresh: Some(EndpointSettings::refresh_token("")),
-    }
-}
-
-/// The blank token request: the code exchange with a client flow, client credentials without.
-pub fn blank_token(client_flow: bool) -> EndpointSettings {
-    if client_flow {
-        EndpointSettings::authorization_code("")
-    } else {
-        EndpointSettings::client_credentials("")
-    }
-}
-
-/// Whether the settings use the client id: a client flow, client authentication (a public
-/// client's included), or a template with `{client_id}`.
-pub fn needs_client_id(settings: &ServiceSettings) -> bool {
-    let uses = |source: &str| {
-        engine::template::Template::parse(source)
-            .is_ok_and(|t| t.variables().contains(&"client_id"))
-    };
-    let endpoint_uses = |e: &EndpointSettings| {
-        e.client_auth_sends_client_id()
-            || uses(&e.url)
-            || e.query
-                .iter()
-                .chain(&e.body)
-                .chain(&e.headers)
-                .any(|p| uses(&p.value))
-    };
-    settings.authorization.is_some()
-        || endpoint_uses(&settings.token)
-        || settings.refresh.as_ref().is_some_and(endpoint_uses)
 }
 
 /// The first problem of the client flow's settings that `at` picks (the authorization URL, a
@@ -355,56 +172,56 @@ pub fn authorization_problem(
 }
 
 impl WizardState {
-    /// Creates the state from what the browser stored, and provides it as context.
-    pub fn provide() -> Self {
-        let prefs: Option<SavedPrefs> = storage::get_json(Area::Local, PREFS_KEY);
-        let state = Self {
+    /// The state of a wizard opened for the first time (or after "forget everything"), with
+    /// the given preferences; no storage is read.
+    pub fn new(prefs: &Prefs) -> Self {
+        let blank = Model::default();
+        let secrets = RwSignal::new(blank.secrets);
+        let mut state = Self {
             step: RwSignal::new(Step::Service),
             service_id: RwSignal::new(None),
-            settings: RwSignal::new(blank_settings(true)),
-            parked: RwSignal::new(ParkedFlow::default()),
+            settings: RwSignal::new(blank.service.settings),
+            parked: RwSignal::new(blank.service.parked),
             revision: RwSignal::new(0),
-            values: RwSignal::new(BTreeMap::new()),
-            client_id: RwSignal::new(String::new()),
-            redirect_uri: RwSignal::new(String::new()),
-            secrets: Secrets {
-                client_secret: RwSignal::new(String::new()),
-                user_name: RwSignal::new(String::new()),
-                code: RwSignal::new(String::new()),
-                state: RwSignal::new(String::new()),
-                code_verifier: RwSignal::new(String::new()),
-                access_token: RwSignal::new(String::new()),
-                refresh_token: RwSignal::new(String::new()),
+            values: RwSignal::new(blank.service.values),
+            client_id: RwSignal::new(blank.service.client_id),
+            redirect_uri: RwSignal::new(blank.service.redirect_uri),
+            secrets,
+            outcome: Memo::new(move |_| secrets.with(|s| s.outcome.clone())),
+            prefs: PrefSignals {
+                relay_url: RwSignal::new(prefs.relay_url.clone()),
+                no_relay: RwSignal::new(prefs.no_relay),
+                remember: RwSignal::new(prefs.remember),
+                auto_refresh: RwSignal::new(prefs.auto_refresh),
             },
-            prefs: Prefs {
-                relay_url: RwSignal::new(
-                    prefs
-                        .as_ref()
-                        .map(|p| p.relay_url.clone())
-                        .unwrap_or_default(),
-                ),
-                no_relay: RwSignal::new(prefs.as_ref().is_some_and(|p| p.no_relay)),
-                remember: RwSignal::new(prefs.as_ref().is_some_and(|p| p.remember)),
-                auto_refresh: RwSignal::new(prefs.as_ref().is_none_or(|p| p.auto_refresh)),
-            },
+            attempt: RwSignal::new(Attempt::Idle),
             code_field: RwSignal::new(String::new()),
             state_typed: RwSignal::new(false),
-            authorized_redirect_uri: RwSignal::new(String::new()),
             listen_uri: RwSignal::new(None),
-            waiting: RwSignal::new(None),
             code_status: RwSignal::new(None),
-            outcome: RwSignal::new(None),
             failure: RwSignal::new(None),
             auto_refresh_failure: RwSignal::new(None),
-            calling: RwSignal::new(None),
-            refresh_count: RwSignal::new(0),
+            calls: Action::new_local(|call: &crate::wizard::calls::Call| call.run()),
             reveal: RwSignal::new(false),
             relay_config: RwSignal::new(None),
-            now: RwSignal::new(crate::browser::now_ms()),
+            now: RwSignal::new(0.0),
             unsaved: RwSignal::new(Default::default()),
+            progress: Memo::new(|_| Progress::default()),
         };
-        if let Some(id) = prefs.and_then(|p| p.service) {
-            state.load_service(&id);
+        // `compute_progress` reads the other signals only, never this field.
+        let signals = state;
+        state.progress = Memo::new(move |_| signals.compute_progress());
+        state
+    }
+
+    /// Creates the state from what the browser stored, and provides it as context.
+    pub fn provide() -> Self {
+        let prefs: Prefs =
+            storage::get_json(Area::Local, crate::model::PREFS_KEY).unwrap_or_default();
+        let state = Self::new(&prefs);
+        state.now.set(crate::browser::now_ms());
+        if let Some(id) = &prefs.service {
+            state.load_service(id);
         }
         provide_context(state);
         state.persist();
@@ -414,6 +231,72 @@ impl WizardState {
     /// The state provided by [`WizardState::provide`].
     pub fn expect() -> Self {
         expect_context::<Self>()
+    }
+
+    /// Everything kept, as plain data (tracked).
+    pub fn model(&self) -> Model {
+        Model {
+            prefs: Prefs {
+                service: self.service_id.get(),
+                relay_url: self.prefs.relay_url.get(),
+                no_relay: self.prefs.no_relay.get(),
+                remember: self.prefs.remember.get(),
+                auto_refresh: self.prefs.auto_refresh.get(),
+            },
+            service: self.service_model(),
+            secrets: self.secrets.get(),
+        }
+    }
+
+    /// The chosen service's settings and values, as plain data (tracked).
+    pub fn service_model(&self) -> ServiceModel {
+        ServiceModel {
+            settings: self.settings.get(),
+            parked: self.parked.get(),
+            values: self.values.get(),
+            client_id: self.client_id.get(),
+            redirect_uri: self.redirect_uri.get(),
+        }
+    }
+
+    /// Shows `service`: the settings, values, client id and redirect URI (editors reload).
+    pub fn apply_service(&self, service: ServiceModel) {
+        self.settings.set(service.settings);
+        self.parked.set(service.parked);
+        self.values.set(service.values);
+        self.client_id.set(service.client_id);
+        self.redirect_uri.set(service.redirect_uri);
+        self.revision.update(|r| *r += 1);
+    }
+
+    /// Shows `model`, and clears what belongs to no service (status lines, failures, the attempt).
+    pub fn apply(&self, model: Model) {
+        self.attempt.set(Attempt::Idle);
+        self.service_id.set(model.prefs.service);
+        self.prefs.relay_url.set(model.prefs.relay_url);
+        self.prefs.no_relay.set(model.prefs.no_relay);
+        self.prefs.remember.set(model.prefs.remember);
+        self.prefs.auto_refresh.set(model.prefs.auto_refresh);
+        self.apply_service(model.service);
+        self.apply_secrets(model.secrets);
+    }
+
+    /// The call in flight, tracked.
+    pub fn calling(&self) -> Option<CallKind> {
+        self.calls
+            .input()
+            .with(|input| input.as_ref().map(|call| call.kind))
+    }
+
+    /// Starts the call of `kind` unless one is in flight; `automatic` for the refresh timer.
+    pub fn call(self, kind: CallKind, automatic: bool) {
+        if !self.calls.pending().get_untracked() {
+            self.calls.dispatch(crate::wizard::calls::Call {
+                state: self,
+                kind,
+                automatic,
+            });
+        }
     }
 
     /// The relay to use, or `None` for direct calls.
@@ -434,6 +317,10 @@ impl WizardState {
     /// The redirect URI a service starts with: the one its documentation dictates, else the relay's callback.
     pub fn default_redirect_uri(&self) -> String {
         let dictated = self.authorization(|a| a.redirect_uri.trim().to_owned());
+        self.default_redirect_for(dictated)
+    }
+
+    fn default_redirect_for(&self, dictated: String) -> String {
         if dictated.is_empty() {
             self.relay_callback_url()
         } else {
@@ -463,6 +350,21 @@ impl WizardState {
         });
     }
 
+    /// One secret value, tracked. A plain `fn` keeps one copy of this code.
+    pub fn secret(&self, field: fn(&Secrets) -> &String) -> String {
+        self.secrets.with(|s| field(s).clone())
+    }
+
+    /// One secret value as a signal, for a field or a copy button.
+    pub fn secret_signal(self, field: fn(&Secrets) -> &String) -> Signal<String> {
+        Signal::derive(move || self.secret(field))
+    }
+
+    /// Sets one secret value.
+    pub fn set_secret(&self, field: fn(&mut Secrets) -> &mut String, value: String) {
+        self.secrets.update(|s| *field(s) = value);
+    }
+
     /// The value of a service variable or kept callback parameter.
     pub fn value(&self, name: &str) -> String {
         self.values
@@ -479,31 +381,8 @@ impl WizardState {
 
     /// Every variable the request builders need, from every step.
     pub fn vars(&self) -> Vars {
-        let mut vars = Vars::new();
-        self.values.with(|values| {
-            for (name, value) in values {
-                vars.set(name.clone(), value.clone());
-            }
-        });
-        let pkce = self.authorization(|a| a.pkce == PkceMethod::S256);
-        let secrets = self.secrets;
-        vars.set("client_id", self.client_id.get());
-        vars.set("redirect_uri", self.redirect_uri.get());
-        vars.set("code", secrets.code.get());
-        vars.set("state", secrets.state.get());
-        vars.set(
-            "code_verifier",
-            if pkce {
-                secrets.code_verifier.get()
-            } else {
-                String::new()
-            },
-        );
-        vars.set("client_secret", secrets.client_secret.get());
-        vars.set("user_name", secrets.user_name.get());
-        vars.set("token", secrets.access_token.get());
-        vars.set("refresh_token", secrets.refresh_token.get());
-        vars
+        self.secrets
+            .with(|secrets| crate::model::vars(&self.service_model(), secrets))
     }
 
     /// The scope value the service receives (the list joined with its separator).
@@ -511,8 +390,12 @@ impl WizardState {
         self.authorization(|a| engine::scopes::join_scopes(&a.scopes, a.scope_separator))
     }
 
-    /// What the navigation rules need to know.
+    /// What the navigation rules need to know, tracked.
     pub fn progress(&self) -> Progress {
+        self.progress.get()
+    }
+
+    fn compute_progress(&self) -> Progress {
         let settings = self.settings.read();
         let values = self.values.read();
         let missing_variable = settings
@@ -526,7 +409,7 @@ impl WizardState {
             })
             .map(|spec| spec.label.clone());
         let client_flow = settings.authorization.is_some();
-        let needs_client_id = needs_client_id(&settings);
+        let needs_client_id = settings.needs_client_id();
         Progress {
             service_chosen: self.service_id.with(Option::is_some),
             missing_variable,
@@ -537,7 +420,7 @@ impl WizardState {
                 .is_some_and(|a| a.url.trim().is_empty()),
             missing_client_id: (needs_client_id && self.client_id.with(|id| id.trim().is_empty()))
                 .then(|| settings.client_id_label.clone()),
-            has_code: self.secrets.code.with(|code| !code.trim().is_empty()),
+            has_code: self.secrets.with(|s| !s.code.trim().is_empty()),
             authorization_url_problem: authorization_problem(&settings, |f| {
                 *f == engine::Field::AuthorizationUrl
             }),
@@ -558,8 +441,7 @@ impl WizardState {
                 .get()
                 .then(|| {
                     self.secrets
-                        .state
-                        .with(|s| engine::input::single_line_problem(s))
+                        .with(|s| engine::input::single_line_problem(&s.state))
                 })
                 .flatten(),
             relay_url_problem: (!self.prefs.no_relay.get())
@@ -590,78 +472,54 @@ impl WizardState {
         }
         self.stop_flow();
         self.service_id.set(Some(id.to_owned()));
-        match storage::get_json::<SavedService>(Area::Local, &service_key(id)) {
-            Some(saved) => {
-                self.settings.set(saved.settings);
-                self.parked.set(saved.parked);
-                self.values.set(saved.values);
-                self.client_id.set(saved.client_id);
-                self.redirect_uri.set(saved.redirect_uri);
-            }
-            None => {
-                self.settings
-                    .set(preset.map_or_else(|| blank_settings(true), |p| p.settings.clone()));
-                self.parked.set(ParkedFlow::default());
-                self.client_id.set(String::new());
-                self.reset_values();
-                self.redirect_uri.set(self.default_redirect_uri_untracked());
-            }
-        }
+        let service =
+            storage::get_json::<ServiceModel>(Area::Local, &crate::model::service_key(id))
+                .unwrap_or_else(|| {
+                    self.fresh_service(
+                        preset.map_or_else(|| ServiceSettings::blank(true), |p| p.settings.clone()),
+                    )
+                });
+        self.apply_service(service);
         self.load_secrets(id);
-        self.revision.update(|r| *r += 1);
     }
 
     /// Puts the chosen preset's settings back, keeping the client id and secrets.
     pub fn reset_to_preset(&self) {
         let Some(preset) = self.preset() else { return };
-        self.settings.set(preset.settings.clone());
-        self.parked.set(ParkedFlow::default());
-        self.reset_values();
-        self.redirect_uri.set(self.default_redirect_uri_untracked());
-        self.revision.update(|r| *r += 1);
+        let service = ServiceModel {
+            client_id: self.client_id.get_untracked(),
+            ..self.fresh_service(preset.settings.clone())
+        };
+        self.apply_service(service);
+    }
+
+    /// A service as `settings` start it, with the redirect URI they dictate or the relay's.
+    fn fresh_service(&self, settings: ServiceSettings) -> ServiceModel {
+        let redirect_uri = self.default_redirect_of(&settings);
+        ServiceModel::fresh(settings, redirect_uri)
+    }
+
+    fn default_redirect_of(&self, settings: &ServiceSettings) -> String {
+        let dictated = settings
+            .authorization
+            .as_ref()
+            .map(|a| a.redirect_uri.trim().to_owned())
+            .unwrap_or_default();
+        untrack(|| self.default_redirect_for(dictated))
     }
 
     /// Applies an imported configuration file: its service, settings and values (and secrets, if it has any).
     pub fn import(&self, file: presets::ConfigFile) {
-        let id = file
-            .preset_id
-            .as_deref()
-            .filter(|id| presets::by_id(id).is_some())
-            .unwrap_or(CUSTOM_SERVICE)
-            .to_owned();
         self.stop_flow();
+        let id = crate::model::imported_service_id(&file);
         self.service_id.set(Some(id.clone()));
         self.load_secrets(&id);
-        let mut values = file.values;
-        let mut take = |name: &str| values.remove(name);
-        self.client_id.set(take("client_id").unwrap_or_default());
-        let redirect_uri = take("redirect_uri");
-        let s = self.secrets;
-        for (name, signal) in [
-            ("client_secret", s.client_secret),
-            ("user_name", s.user_name),
-            ("token", s.access_token),
-            ("refresh_token", s.refresh_token),
-        ] {
-            if let Some(value) = take(name) {
-                signal.set(value);
-            }
-        }
-        let defaults: Vec<(String, String)> = file
-            .settings
-            .variables
-            .iter()
-            .map(|spec| (spec.name.clone(), spec.default.clone()))
-            .collect();
-        for (name, default) in defaults {
-            values.entry(name).or_insert(default);
-        }
-        self.settings.set(file.settings);
-        self.parked.set(ParkedFlow::default());
-        self.values.set(values);
-        self.redirect_uri
-            .set(redirect_uri.unwrap_or_else(|| self.default_redirect_uri_untracked()));
-        self.revision.update(|r| *r += 1);
+        let (service, secrets) =
+            crate::model::import(file, self.secrets.get_untracked(), |settings| {
+                self.default_redirect_of(settings)
+            });
+        self.apply_service(service);
+        self.secrets.set(secrets);
     }
 
     /// Replaces the settings from outside the editors (discovery, import).
@@ -679,39 +537,18 @@ impl WizardState {
         self.revision.update(|r| *r += 1);
     }
 
-    fn reset_values(&self) {
-        // A loop rather than `collect()`, whose stable sort would cost the wasm several KB.
-        let defaults = self.settings.with_untracked(|s| {
-            let mut defaults = BTreeMap::new();
-            for spec in &s.variables {
-                defaults.insert(spec.name.clone(), spec.default.clone());
-            }
-            defaults
-        });
-        self.values.set(defaults);
-    }
-
-    fn default_redirect_uri_untracked(&self) -> String {
-        untrack(|| self.default_redirect_uri())
-    }
-
     fn load_secrets(&self, id: &str) {
-        let saved: SavedSecrets = storage::get_json(Area::Local, &secrets_key(id))
-            .or_else(|| storage::get_json(Area::Session, &secrets_key(id)))
+        let key = crate::model::secrets_key(id);
+        let saved: Secrets = storage::get_json(Area::Local, &key)
+            .or_else(|| storage::get_json(Area::Session, &key))
             .unwrap_or_default();
-        let s = self.secrets;
-        s.client_secret.set(saved.client_secret);
-        s.user_name.set(saved.user_name);
-        self.code_field.set(saved.code.clone());
-        s.code.set(saved.code);
-        s.state.set(saved.state);
-        s.code_verifier.set(saved.code_verifier);
-        s.access_token.set(saved.access_token);
-        s.refresh_token.set(saved.refresh_token);
-        self.outcome.set(saved.outcome);
-        self.refresh_count.set(saved.refresh_count);
-        self.authorized_redirect_uri
-            .set(saved.authorized_redirect_uri);
+        self.apply_secrets(saved);
+    }
+
+    /// Shows `secrets`, and clears the messages about the ones before.
+    fn apply_secrets(&self, secrets: Secrets) {
+        self.code_field.set(secrets.code.clone());
+        self.secrets.set(secrets);
         self.failure.set(None);
         self.auto_refresh_failure.set(None);
         self.code_status.set(None);
@@ -719,54 +556,31 @@ impl WizardState {
         self.state_typed.set(false);
     }
 
-    /// Ends any authorization wait (the flow module aborts its long-poll when it sees this).
+    /// Ends any authorization wait (the flow module closes the popup and aborts its long-poll
+    /// when it sees this).
     pub fn stop_flow(&self) {
-        self.waiting.set(None);
+        if self.attempt.with_untracked(Attempt::is_open) {
+            self.attempt.set(Attempt::Idle);
+        }
+    }
+
+    /// Resets the wizard to its first step with nothing kept: the default model.
+    pub fn reset(&self) {
+        self.apply(Model::default());
+        self.reveal.set(false);
+        self.step.set(Step::Service);
     }
 
     /// Clears every stored value and resets the wizard to its first step.
     pub fn forget_everything(&self) {
-        self.stop_flow();
         storage::forget_everything();
-        self.service_id.set(None);
-        self.settings.set(blank_settings(true));
-        self.parked.set(ParkedFlow::default());
-        self.values.set(BTreeMap::new());
-        self.client_id.set(String::new());
-        self.redirect_uri.set(String::new());
-        let s = self.secrets;
-        for secret in [
-            s.client_secret,
-            s.user_name,
-            s.code,
-            s.state,
-            s.code_verifier,
-            s.access_token,
-            s.refresh_token,
-        ] {
-            secret.set(String::new());
-        }
-        self.code_field.set(String::new());
-        self.prefs.relay_url.set(String::new());
-        self.prefs.no_relay.set(false);
-        self.prefs.remember.set(false);
-        self.prefs.auto_refresh.set(true);
-        self.outcome.set(None);
-        self.failure.set(None);
-        self.auto_refresh_failure.set(None);
-        self.code_status.set(None);
-        self.refresh_count.set(0);
-        self.authorized_redirect_uri.set(String::new());
-        self.listen_uri.set(None);
-        self.reveal.set(false);
-        self.revision.update(|r| *r += 1);
-        self.step.set(Step::Service);
+        self.reset();
     }
 
     /// Notes whether the write of `key` went through.
     fn saved(self, key: &str, result: Result<(), storage::Refused>) {
         let refused = result.is_err();
-        // Untracked: the effects that save must not re-run when this set changes.
+        // Untracked: the effect that saves must not re-run when this set changes.
         if refused != self.unsaved.with_untracked(|keys| keys.contains(key)) {
             self.unsaved.update(|keys| {
                 if refused {
@@ -778,71 +592,31 @@ impl WizardState {
         }
     }
 
-    /// Saves to storage whenever something worth keeping changes.
+    /// Saves to storage whenever something worth keeping changes: what [`Model::persisted`] says.
     fn persist(self) {
         Effect::new(move |_| {
-            let prefs = SavedPrefs {
-                service: self.service_id.get(),
-                relay_url: self.prefs.relay_url.get(),
-                no_relay: self.prefs.no_relay.get(),
-                remember: self.prefs.remember.get(),
-                auto_refresh: self.prefs.auto_refresh.get(),
-            };
-            let is_default = prefs.service.is_none()
-                && prefs.relay_url.is_empty()
-                && !prefs.no_relay
-                && !prefs.remember
-                && prefs.auto_refresh;
-            // After "forget everything" nothing is written back until the user chooses again.
-            if is_default {
-                storage::remove(Area::Local, PREFS_KEY);
-            } else {
-                self.saved(PREFS_KEY, storage::set_json(Area::Local, PREFS_KEY, &prefs));
+            let persisted = self.model().persisted();
+            let prefs_key = crate::model::PREFS_KEY;
+            match persisted.prefs {
+                Some(prefs) => {
+                    self.saved(prefs_key, storage::set_json(Area::Local, prefs_key, &prefs))
+                }
+                // After "forget everything" nothing is written back until the user chooses again.
+                None => storage::remove(Area::Local, prefs_key),
             }
-        });
-        Effect::new(move |_| {
-            let Some(id) = self.service_id.get() else {
-                return;
-            };
-            let saved = SavedService {
-                settings: self.settings.get(),
-                parked: self.parked.get(),
-                values: self.values.get(),
-                client_id: self.client_id.get(),
-                redirect_uri: self.redirect_uri.get(),
-            };
-            let key = service_key(&id);
-            self.saved(&key, storage::set_json(Area::Local, &key, &saved));
-        });
-        Effect::new(move |_| {
-            let Some(id) = self.service_id.get() else {
-                return;
-            };
-            let s = self.secrets;
-            let saved = SavedSecrets {
-                client_secret: s.client_secret.get(),
-                user_name: s.user_name.get(),
-                code: s.code.get(),
-                state: s.state.get(),
-                code_verifier: s.code_verifier.get(),
-                access_token: s.access_token.get(),
-                refresh_token: s.refresh_token.get(),
-                outcome: self.outcome.get(),
-                refresh_count: self.refresh_count.get(),
-                authorized_redirect_uri: self.authorized_redirect_uri.get(),
-            };
-            let remember = self.prefs.remember.get();
-            let (keep, drop, saved) = if remember {
-                (Area::Local, Area::Session, saved)
-            } else {
-                (Area::Session, Area::Local, saved.in_progress_only())
-            };
-            let key = secrets_key(&id);
-            storage::remove(drop, &key);
-            if saved == SavedSecrets::default() {
-                storage::remove(keep, &key);
-            } else {
-                self.saved(&key, storage::set_json(keep, &key, &saved));
+            if let Some((key, service)) = persisted.service {
+                self.saved(&key, storage::set_json(Area::Local, &key, &service));
+            }
+            if let Some((key, place, secrets)) = persisted.secrets {
+                let (keep, drop) = match place {
+                    Place::Local => (Area::Local, Area::Session),
+                    Place::Session => (Area::Session, Area::Local),
+                };
+                storage::remove(drop, &key);
+                match secrets {
+                    Some(secrets) => self.saved(&key, storage::set_json(keep, &key, &secrets)),
+                    None => storage::remove(keep, &key),
+                }
             }
         });
     }
@@ -852,129 +626,65 @@ impl WizardState {
 mod tests {
     use super::*;
 
-    fn outcome(expires_in: Option<u64>) -> TokenOutcome {
-        TokenOutcome {
-            kind: CallKind::Bearer,
-            received_at_ms: 1_000_000.0,
-            token_type: Some("Bearer".to_owned()),
-            expires_in,
-            refresh_token_expires_in: None,
-            scope_granted: None,
-            scope_requested: String::new(),
-            id_token: None,
-            status: 200,
-            raw: String::new(),
-        }
-    }
-
     #[test]
-    fn refresh_is_due_at_four_fifths_of_the_lifetime() {
-        assert_eq!(
-            outcome(Some(3600)).refresh_due_ms(),
-            Some(1_000_000.0 + 2_880_000.0)
-        );
-        assert_eq!(
-            outcome(Some(3600)).expires_at_ms(),
-            Some(1_000_000.0 + 3_600_000.0)
-        );
-    }
-
-    #[test]
-    fn refresh_is_due_at_least_one_second_before_expiry() {
-        // 80 % of 3 s is 2.4 s, but that leaves less than a second: 2 s it is.
-        assert_eq!(outcome(Some(3)).refresh_due_ms(), Some(1_002_000.0));
-        assert_eq!(outcome(Some(1)).refresh_due_ms(), Some(1_000_000.0));
-    }
-
-    #[test]
-    fn no_refresh_is_due_without_a_stated_lifetime() {
-        assert_eq!(outcome(None).refresh_due_ms(), None);
-        assert_eq!(outcome(None).expires_at_ms(), None);
-    }
-
-    #[test]
-    fn only_the_authorization_in_progress_survives_a_reload() {
-        let saved = SavedSecrets {
-            client_secret: "secret".to_owned(),
-            user_name: "alice".to_owned(),
-            code: "code".to_owned(),
-            state: "state".to_owned(),
-            code_verifier: "verifier".to_owned(),
-            access_token: "access".to_owned(),
-            refresh_token: "refresh".to_owned(),
-            outcome: Some(outcome(Some(60))),
-            refresh_count: 3,
-            authorized_redirect_uri: "https://app.example/callback".to_owned(),
-        };
-        let kept = saved.in_progress_only();
-        assert_eq!(kept.state, "state");
-        assert_eq!(kept.code_verifier, "verifier");
-        assert_eq!(kept.authorized_redirect_uri, "https://app.example/callback");
-        let secrets_left = [
-            &kept.client_secret,
-            &kept.user_name,
-            &kept.code,
-            &kept.access_token,
-            &kept.refresh_token,
-        ];
-        assert!(secrets_left.iter().all(|value| value.is_empty()));
-        assert_eq!(kept.outcome, None);
-        assert_eq!(kept.refresh_count, 0);
-    }
-
-    #[test]
-    fn custom_settings_start_with_the_standard_requests() {
-        let with_flow = blank_settings(true);
-        assert!(
-            with_flow
-                .authorization
-                .as_ref()
-                .is_some_and(|a| a.url.is_empty() && a.pkce == PkceMethod::S256)
-        );
-        assert_eq!(with_flow.token.grant_type, "authorization_code");
-        assert_eq!(
-            with_flow.refresh.as_ref().map(|r| r.grant_type.as_str()),
-            Some("refresh_token")
-        );
-        let without_flow = blank_settings(false);
-        assert!(without_flow.authorization.is_none());
-        assert_eq!(without_flow.token.grant_type, "client_credentials");
-        let names: Vec<&str> = without_flow
-            .token
-            .body
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect();
-        assert_eq!(names, ["grant_type", "scope"]);
-        assert!(
-            without_flow.token.body[1].optional,
-            "an empty scope must be left out"
-        );
-    }
-
-    #[test]
-    fn the_client_id_is_needed_only_when_something_uses_it() {
-        let mut settings = blank_settings(false);
-        assert!(
-            needs_client_id(&settings),
-            "Basic client authentication sends it"
-        );
-        settings.token.client_auth = engine::ClientAuth::None;
-        assert!(
-            needs_client_id(&settings),
-            "a public client's refresh sends it"
-        );
-        settings.refresh = None;
-        assert!(!needs_client_id(&settings));
-        settings.token.body.push(engine::Param {
-            name: "client_id".to_owned(),
-            value: "{client_id}".to_owned(),
-            optional: false,
+    fn reset_shows_the_default_model() {
+        let state = WizardState::new(&Prefs::default());
+        state.apply(Model {
+            prefs: Prefs {
+                service: Some("github".to_owned()),
+                relay_url: "https://relay.example".to_owned(),
+                no_relay: true,
+                remember: true,
+                auto_refresh: false,
+            },
+            service: ServiceModel {
+                client_id: "client-1".to_owned(),
+                redirect_uri: "https://app.example/cb".to_owned(),
+                ..ServiceModel::default()
+            },
+            secrets: Secrets {
+                client_secret: "secret".to_owned(),
+                refresh_token: "refresh".to_owned(),
+                ..Secrets::default()
+            },
         });
-        assert!(needs_client_id(&settings), "a template uses {{client_id}}");
-        assert!(
-            needs_client_id(&blank_settings(true)),
-            "the client flow sends it"
+        state.attempt.set(Attempt::Opening);
+        state.reveal.set(true);
+        state.step.set(Step::Tokens);
+        state.reset();
+        assert_eq!(state.model(), Model::default());
+        assert_eq!(state.attempt.get_untracked(), Attempt::Idle);
+        assert!(!state.reveal.get_untracked());
+        assert_eq!(state.step.get_untracked(), Step::Service);
+        assert_eq!(state.code_field.get_untracked(), "");
+    }
+
+    #[test]
+    fn the_model_reads_back_what_was_applied() {
+        let state = WizardState::new(&Prefs::default());
+        let mut model = Model::default();
+        model.prefs.service = Some(CUSTOM_SERVICE.to_owned());
+        model.service.client_id = "client-1".to_owned();
+        model.secrets.user_name = "alice".to_owned();
+        state.apply(model.clone());
+        assert_eq!(state.model(), model);
+        assert_eq!(state.vars().get("user_name"), Some("alice"));
+    }
+
+    #[test]
+    fn progress_follows_the_state() {
+        let state = WizardState::new(&Prefs::default());
+        assert!(!state.progress().service_chosen);
+        state.service_id.set(Some(CUSTOM_SERVICE.to_owned()));
+        assert!(state.progress().service_chosen);
+        assert_eq!(
+            state.progress().missing_client_id.as_deref(),
+            Some("Client ID")
         );
+        state.client_id.set("client-1".to_owned());
+        assert_eq!(state.progress().missing_client_id, None);
+        assert!(!state.progress().has_code);
+        state.secrets.update(|s| s.code = "code-1".to_owned());
+        assert!(state.progress().has_code);
     }
 }

@@ -54,7 +54,30 @@ impl AuthorizationSettings {
     }
 }
 
+impl ServiceSettings {
+    /// The settings "Customize OAuth settings" starts from: the standard RFC 6749 requests with
+    /// every URL left for the user to fill in (a client flow, or client credentials without one).
+    pub fn blank(client_flow: bool) -> Self {
+        Self {
+            client_id_label: "Client ID".to_owned(),
+            variables: Vec::new(),
+            authorization: client_flow.then(AuthorizationSettings::blank),
+            token: EndpointSettings::blank_token(client_flow),
+            refresh: Some(EndpointSettings::refresh_token("")),
+        }
+    }
+}
+
 impl EndpointSettings {
+    /// The blank token request: the code exchange with a client flow, client credentials without.
+    pub fn blank_token(client_flow: bool) -> Self {
+        if client_flow {
+            Self::authorization_code("")
+        } else {
+            Self::client_credentials("")
+        }
+    }
+
     /// The RFC 6749 §4.4 client-credentials request at `url` (a template): `grant_type` and,
     /// when a scope is set, `scope`, form-encoded, Basic client auth.
     pub fn client_credentials(url: impl Into<String>) -> Self {

@@ -10,16 +10,20 @@
 //!   [`encode`]: how a value is encoded where it lands.
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
 //! - [`request`]: the authorization URL, token and refresh requests.
-//! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
+//! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses;
+//!   [`attempt`]: one authorization attempt as a state machine.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
+//! - [`usage`]: which variables settings use; [`export`]: the JSON and `.env` export shapes.
 //! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
 //!   what a one-line field may hold (no invisible or reordering characters, a length cap).
 
+pub mod attempt;
 pub mod callback;
 pub mod client_flow;
 pub mod discovery;
 pub mod encode;
+pub mod export;
 pub mod input;
 pub mod pkce;
 pub mod request;
@@ -27,6 +31,7 @@ pub mod scopes;
 pub mod settings;
 pub mod template;
 pub mod token;
+pub mod usage;
 pub mod validate;
 pub mod vars;
 

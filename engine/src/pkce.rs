@@ -27,6 +27,15 @@ pub enum PkceError {
     Character,
 }
 
+/// The `{code_verifier}` the code exchange sends: the attempt's verifier with PKCE, nothing
+/// without (the optional parameter is then left out, as a service without PKCE expects).
+pub fn verifier_to_send(method: crate::settings::PkceMethod, verifier: &str) -> &str {
+    match method {
+        crate::settings::PkceMethod::S256 => verifier,
+        crate::settings::PkceMethod::None => "",
+    }
+}
+
 impl Pkce {
     /// The method name sent as `code_challenge_method`.
     pub const METHOD: &'static str = "S256";

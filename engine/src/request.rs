@@ -11,7 +11,7 @@ use crate::pkce::Pkce;
 use crate::scopes::join_scopes;
 use crate::settings::{
     BodyFormat, ClientAuth, Credentials, EndpointSettings, HttpMethod, Param, PkceMethod,
-    ScopeSeparator, ServiceSettings, SpaceEncoding,
+    ServiceSettings, SpaceEncoding,
 };
 use crate::template::{RenderError, Template};
 use crate::validate::{Endpoint, Field, Problem, parse_http_url};
@@ -374,8 +374,8 @@ pub fn authorization_url(settings: &ServiceSettings, vars: &Vars) -> Result<Stri
         .filter(|(index, _)| !replacements.contains(index));
     pairs.extend(others.map(|(_, pair)| pair.clone()));
     append_query(&mut url, &pairs, |name, value| {
-        let spaces = if name == "scope" && auth.scope_separator == ScopeSeparator::Plus {
-            SpaceEncoding::Plus
+        let spaces = if name == "scope" {
+            crate::scopes::scope_space_encoding(auth)
         } else {
             auth.space_encoding
         };

@@ -1,6 +1,6 @@
 //! Joining a scope list into the one `scope` value a service expects.
 
-use crate::settings::{AuthorizationSettings, ScopeSeparator};
+use crate::settings::{AuthorizationSettings, ScopeSeparator, SpaceEncoding};
 
 /// Joins `scopes` with `separator`, skipping blank entries and trimming each one.
 ///
@@ -19,6 +19,23 @@ pub fn join_scopes(scopes: &[String], separator: ScopeSeparator) -> String {
         .filter(|scope| !scope.is_empty())
         .collect::<Vec<_>>()
         .join(separator)
+}
+
+/// How a space in `scope` is written in the authorization URL: always `+` with the plus
+/// separator, else as the settings say for every parameter. The one place of that rule.
+pub fn scope_space_encoding(auth: &AuthorizationSettings) -> SpaceEncoding {
+    if auth.scope_separator == ScopeSeparator::Plus {
+        SpaceEncoding::Plus
+    } else {
+        auth.space_encoding
+    }
+}
+
+/// The `scope` value the service receives, and how the authorization URL writes it.
+pub fn scope_in_url(auth: &AuthorizationSettings) -> (String, String) {
+    let joined = join_scopes(&auth.scopes, auth.scope_separator);
+    let encoded = crate::encode::query_component(&joined, scope_space_encoding(auth));
+    (joined, encoded)
 }
 
 /// What is wrong with one scope, in words naming the character; `None` when it is a valid

@@ -95,15 +95,25 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// Whether the service complains about the redirect URI (`redirect_uri_mismatch`, or an
+    /// `invalid_grant` whose description names the redirect): services word it differently, but
+    /// each names the redirect in the code or the description.
+    pub fn is_redirect_mismatch(&self) -> bool {
+        let Self::OAuth {
+            error, description, ..
+        } = self
+        else {
+            return false;
+        };
+        let mentions_redirect = |text: &str| text.to_ascii_lowercase().contains("redirect");
+        mentions_redirect(error) || description.as_deref().is_some_and(mentions_redirect)
+    }
+
     /// Advice for the common mistakes, if this error points at one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Self::OAuth {
-                error, description, ..
-            } => {
-                let mentions_redirect = |text: &str| text.to_ascii_lowercase().contains("redirect");
-                if mentions_redirect(error) || description.as_deref().is_some_and(mentions_redirect)
-                {
+            Self::OAuth { error, .. } => {
+                if self.is_redirect_mismatch() {
                     return Some(
                         "The redirect URI must match the registration exactly (scheme, host, port, path and trailing slash), in step 2 and in the token request.",
                     );

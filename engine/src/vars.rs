@@ -22,8 +22,11 @@ pub const STANDARD_VARIABLES: &[&str] = &[
 ];
 
 /// The variables whose values are secrets: masked in previews and never shown in error messages.
+/// This list is the one place that decides it: the wizard keeps these values out of storage unless
+/// the user asks (`user_name` is the id whose password is the client secret, so it goes with it).
 pub const SECRET_VARIABLES: &[&str] = &[
     "code",
+    "user_name",
     "client_secret",
     "token",
     "refresh_token",

@@ -30,7 +30,7 @@ const MAX_VALUE_BYTES: usize = 16 * 1024;
 
 /// Variables that belong to one authorization attempt or are derived from the settings: never
 /// exported, refused on import.
-const PER_RUN_VARIABLES: &[&str] = &["code", "code_verifier", "state", "grant_type", "scope"];
+pub const PER_RUN_VARIABLES: &[&str] = &["code", "code_verifier", "state", "grant_type", "scope"];
 
 /// An exported configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ impl ConfigFile {
     /// A configuration for `settings` and the user's `vars`.
     ///
     /// Keeps the non-empty values of the variables the settings use, except the per-authorization
-    /// ones (`code`, `code_verifier`, `state`, `grant_type`, `scope`). Secrets (`client_secret`,
+    /// ones (`code`, `code_verifier`, `state`, `grant_type`, `scope`). Secrets (`client_secret`, `user_name`,
     /// `token`, `refresh_token`) are kept only when `include_secrets` is true.
     pub fn new(
         preset_id: Option<&str>,

@@ -297,10 +297,10 @@ pub fn SelectField(
     #[prop(into)]
     testid: String,
     /// `(value, label)` of each option.
-    options: Vec<(&'static str, &'static str)>,
+    options: Vec<(String, &'static str)>,
     /// The selected option's value.
     #[prop(into)]
-    value: Signal<&'static str>,
+    value: Signal<String>,
     /// Called with the chosen option's value.
     #[prop(into)]
     on_change: Callback<(String,)>,
@@ -317,8 +317,9 @@ pub fn SelectField(
                 {options
                     .into_iter()
                     .map(|(option, text)| {
+                        let this = option.clone();
                         view! {
-                            <option value=option selected=move || value.get() == option>
+                            <option value=option selected=move || value.with(|v| *v == this)>
                                 {text}
                             </option>
                         }

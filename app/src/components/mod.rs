@@ -1,10 +1,12 @@
 //! Leaf UI pieces shared by the steps. They know nothing about OAuth: props in, callbacks out.
 
+mod choice;
 mod countdown;
 mod error_box;
 mod field;
 mod step_nav;
 
+pub use choice::{Choice, ChoiceField};
 pub use countdown::Countdown;
 pub use error_box::ErrorBox;
 pub use field::{

@@ -5,9 +5,9 @@ use engine::{Param, PkceMethod, ScopeSeparator, SpaceEncoding};
 use leptos::prelude::*;
 
 use crate::components::{
-    CheckboxField, CopyButton, Countdown, SelectField, StatusLine, TextArea, TextField,
+    CheckboxField, ChoiceField, CopyButton, Countdown, StatusLine, TextArea, TextField,
 };
-use crate::state::{WizardState, needs_client_id};
+use crate::state::WizardState;
 use crate::wizard::Step;
 use crate::wizard::flow::{self, Source};
 use crate::wizard::service::VariableFields;
@@ -29,7 +29,7 @@ pub fn AuthorizeStep() -> impl IntoView {
                             "Fill in what identifies your account, then go on to step 3."
                         </p>
                         {move || {
-                            if state.settings.with(needs_client_id) {
+                            if state.settings.with(engine::ServiceSettings::needs_client_id) {
                                 view! { <ClientIdField /> }.into_any()
                             } else {
                                 view! { <p class="help">"Its requests need no client ID of yours."</p> }.into_any()
@@ -210,19 +210,7 @@ fn Scopes() -> impl IntoView {
             }
         }
     };
-    let encoded = move || {
-        let joined = state.joined_scope();
-        let (separator, spaces) = state.authorization(|a| (a.scope_separator, a.space_encoding));
-        let spaces = if separator == ScopeSeparator::Plus {
-            SpaceEncoding::Plus
-        } else {
-            spaces
-        };
-        (
-            joined.clone(),
-            engine::encode::query_component(&joined, spaces),
-        )
-    };
+    let encoded = move || state.authorization(engine::scopes::scope_in_url);
     view! {
         <section class="card" aria-labelledby="scopes-title">
             <h2 id="scopes-title">"Scopes"</h2>
@@ -402,33 +390,6 @@ fn Advanced() -> impl IntoView {
         };
         state.update_authorization(|a| a.pkce = pkce);
     };
-    let separator = Signal::derive(move || match state.authorization(|a| a.scope_separator) {
-        ScopeSeparator::Space => "space",
-        ScopeSeparator::Comma => "comma",
-        ScopeSeparator::Semicolon => "semicolon",
-        ScopeSeparator::Plus => "plus",
-    });
-    let set_separator = move |(value,): (String,)| {
-        let separator = match value.as_str() {
-            "comma" => ScopeSeparator::Comma,
-            "semicolon" => ScopeSeparator::Semicolon,
-            "plus" => ScopeSeparator::Plus,
-            _ => ScopeSeparator::Space,
-        };
-        state.update_authorization(|a| a.scope_separator = separator);
-    };
-    let spaces = Signal::derive(move || match state.authorization(|a| a.space_encoding) {
-        SpaceEncoding::Percent20 => "percent20",
-        SpaceEncoding::Plus => "plus",
-    });
-    let set_spaces = move |(value,): (String,)| {
-        let encoding = if value == "plus" {
-            SpaceEncoding::Plus
-        } else {
-            SpaceEncoding::Percent20
-        };
-        state.update_authorization(|a| a.space_encoding = encoding);
-    };
     let callback_params =
         Signal::derive(move || state.authorization(|a| a.callback_params.join("\n")));
     // A kept name the settings cannot use (`a b`, `client_id` …), at the editor.
@@ -480,33 +441,30 @@ fn Advanced() -> impl IntoView {
                     <TextField
                         label="State"
                         testid="state-value"
-                        value=state.secrets.state
+                        value=state.secret_signal(|s| &s.state)
                         on_input=move |(text,): (String,)| {
-                            state.secrets.state.set(text);
+                            state.secrets.update(|s| s.state = text);
                             state.state_typed.set(true);
                         }
                         help="A fresh random value is made for each authorization unless you type one here. The answer must carry it back."
                         mono=true
                     />
                     <div class="grid two">
-                        <SelectField
+                        <ChoiceField
                             label="Scope separator"
                             testid="scope-separator"
-                            options=vec![
-                                ("space", "Space (standard)"),
-                                ("comma", "Comma"),
-                                ("semicolon", "Semicolon"),
-                                ("plus", "Plus (+ in the URL)"),
-                            ]
-                            value=separator
-                            on_change=set_separator
+                            value=Signal::derive(move || state.authorization(|a| a.scope_separator))
+                            on_change=move |(separator,): (ScopeSeparator,)| {
+                                state.update_authorization(|a| a.scope_separator = separator)
+                            }
                         />
-                        <SelectField
+                        <ChoiceField
                             label="Spaces in the URL"
                             testid="space-encoding"
-                            options=vec![("percent20", "%20"), ("plus", "+")]
-                            value=spaces
-                            on_change=set_spaces
+                            value=Signal::derive(move || state.authorization(|a| a.space_encoding))
+                            on_change=move |(spaces,): (SpaceEncoding,)| {
+                                state.update_authorization(|a| a.space_encoding = spaces)
+                            }
                         />
                     </div>
                     <TextArea
@@ -545,7 +503,7 @@ fn Advanced() -> impl IntoView {
 #[component]
 fn SignIn() -> impl IntoView {
     let state = WizardState::expect();
-    let waiting = move || state.waiting.get();
+    let waiting = move || state.attempt.with(|a| a.waiting().cloned());
     let kept = Memo::new(move |_| state.authorization(|a| a.callback_params.clone()));
     let start_blocker = move || state.progress().start_blocker();
     view! {
@@ -628,7 +586,7 @@ fn SignIn() -> impl IntoView {
                         let text = event_target_value(&ev);
                         state.code_field.set(text.clone());
                         if text.trim().is_empty() {
-                            state.secrets.code.set(String::new());
+                            state.secrets.update(|s| s.code.clear());
                             state.code_status.set(None);
                         } else {
                             flow::handle_callback(state, &text, Source::Paste);

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use engine::request::{HttpRequest, refresh_request, token_request};
-use engine::template::Template;
 use engine::token::{TokenError, parse_token_response};
 use leptos::prelude::*;
 
@@ -43,32 +42,16 @@ pub fn shown_request(
     Ok(request.masked(&vars))
 }
 
-/// Whether the refresh settings exchange the access token itself (`{token}`) rather than a refresh token.
-pub fn refresh_uses_access_token(settings: &engine::ServiceSettings) -> bool {
-    let Some(refresh) = &settings.refresh else {
-        return false;
-    };
-    let uses_token =
-        |source: &str| Template::parse(source).is_ok_and(|t| t.variables().contains(&"token"));
-    uses_token(&refresh.url)
-        || refresh
-            .query
-            .iter()
-            .chain(&refresh.body)
-            .chain(&refresh.headers)
-            .any(|p| uses_token(&p.value))
-}
-
 /// Whether a refresh can be attempted now: refresh settings, and the token they need.
 pub fn can_refresh(state: WizardState) -> bool {
     let settings = state.settings.read();
     if settings.refresh.is_none() {
         return false;
     }
-    if refresh_uses_access_token(&settings) {
-        state.secrets.access_token.with(|t| !t.is_empty())
+    if settings.refresh_uses_access_token() {
+        state.secrets.with(|s| !s.access_token.is_empty())
     } else {
-        state.secrets.refresh_token.with(|t| !t.is_empty())
+        state.secrets.with(|s| !s.refresh_token.is_empty())
     }
 }
 
@@ -114,15 +97,7 @@ pub fn install(state: WizardState) {
             set_timeout_with_handle(
                 move || {
                     attempted.set_value(Some(due));
-                    if state.calling.get_untracked().is_none() {
-                        leptos::task::spawn_local(async move {
-                            call(state, CallKind::Refresh).await;
-                            // Shown with the switch too: nothing else tells the user it stopped.
-                            state
-                                .auto_refresh_failure
-                                .set(state.failure.get_untracked());
-                        });
-                    }
+                    state.call(CallKind::Refresh, true);
                 },
                 Duration::from_millis(delay as u64),
             )
@@ -131,11 +106,32 @@ pub fn install(state: WizardState) {
     });
 }
 
-/// Calls the bearer or refresh endpoint and records the outcome or the failure.
-pub async fn call(state: WizardState, kind: CallKind) {
-    if state.calling.get_untracked().is_some() {
-        return;
+/// One token endpoint call, as dispatched to [`WizardState::calls`].
+#[derive(Clone, Copy)]
+pub struct Call {
+    /// The wizard.
+    pub state: WizardState,
+    /// Which request.
+    pub kind: CallKind,
+    /// Started by the refresh timer, not by the user.
+    pub automatic: bool,
+}
+
+impl Call {
+    /// Makes the call; an automatic one's failure is also shown with the switch, since nothing
+    /// else tells the user the refreshes stopped.
+    pub async fn run(self) {
+        call(self.state, self.kind).await;
+        if self.automatic {
+            self.state
+                .auto_refresh_failure
+                .set(self.state.failure.get_untracked());
+        }
     }
+}
+
+/// Calls the bearer or refresh endpoint and records the outcome or the failure.
+async fn call(state: WizardState, kind: CallKind) {
     state.failure.set(None);
     let request = match untrack(|| build_request(state, kind)) {
         Ok(request) => request,
@@ -148,13 +144,11 @@ pub async fn call(state: WizardState, kind: CallKind) {
             return;
         }
     };
-    state.calling.set(Some(kind));
     let relay = untrack(|| state.relay());
     let reply = match &relay {
         Some(relay) => relay.proxy(&request).await,
         None => api::direct(&request).await,
     };
-    state.calling.set(None);
     let reply = match reply {
         Ok(reply) => reply,
         Err(error) => {
@@ -164,17 +158,9 @@ pub async fn call(state: WizardState, kind: CallKind) {
     };
     match parse_token_response(reply.status, reply.content_type(), &reply.body) {
         Ok(mut response) => {
-            let previous = state.secrets.refresh_token.get_untracked();
+            let previous = state.secrets.with_untracked(|s| s.refresh_token.clone());
             response.keep_refresh_token(Some(&previous));
-            state
-                .secrets
-                .access_token
-                .set(response.access_token.clone());
-            state
-                .secrets
-                .refresh_token
-                .set(response.refresh_token.clone().unwrap_or_default());
-            state.outcome.set(Some(TokenOutcome {
+            let outcome = TokenOutcome {
                 kind,
                 received_at_ms: browser::now_ms(),
                 token_type: response.token_type.clone(),
@@ -185,11 +171,17 @@ pub async fn call(state: WizardState, kind: CallKind) {
                 id_token: response.id_token.clone(),
                 status: reply.status,
                 raw: pretty(&reply.body),
-            }));
-            match kind {
-                CallKind::Refresh => state.refresh_count.update(|count| *count += 1),
-                CallKind::Bearer => state.refresh_count.set(0),
-            }
+            };
+            // The tokens and what the service said about them change together, in one update.
+            state.secrets.update(|s| {
+                s.access_token = response.access_token.clone();
+                s.refresh_token = response.refresh_token.clone().unwrap_or_default();
+                s.outcome = Some(outcome);
+                s.refresh_count = match kind {
+                    CallKind::Refresh => s.refresh_count + 1,
+                    CallKind::Bearer => 0,
+                };
+            });
             state.auto_refresh_failure.set(None);
         }
         Err(error) => {
@@ -249,12 +241,10 @@ fn token_failure(
         }
         TokenError::MissingAccessToken { .. } => (None, None, None),
     };
-    let about_redirect = [code.as_deref(), description.as_deref()]
-        .into_iter()
-        .flatten()
-        .any(|text| text.to_ascii_lowercase().contains("redirect"));
-    let redirect_uris = about_redirect.then(|| {
-        let authorized = state.authorized_redirect_uri.get_untracked();
+    let redirect_uris = error.is_redirect_mismatch().then(|| {
+        let authorized = state
+            .secrets
+            .with_untracked(|s| s.authorized_redirect_uri.clone());
         let authorized = if authorized.is_empty() {
             "(no authorization was started here)".to_owned()
         } else {
@@ -281,25 +271,4 @@ fn pretty(body: &str) -> String {
         .ok()
         .and_then(|value| serde_json::to_string_pretty(&value).ok())
         .unwrap_or_else(|| body.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refresh_by_exchange_is_recognised_from_the_token_variable() {
-        let mut settings = crate::state::blank_settings(true);
-        assert!(!refresh_uses_access_token(&settings));
-        if let Some(refresh) = &mut settings.refresh {
-            refresh.query.push(engine::Param {
-                name: "fb_exchange_token".to_owned(),
-                value: "{token}".to_owned(),
-                optional: false,
-            });
-        }
-        assert!(refresh_uses_access_token(&settings));
-        settings.refresh = None;
-        assert!(!refresh_uses_access_token(&settings));
-    }
 }

@@ -4,6 +4,8 @@
 
 use std::cell::RefCell;
 
+pub use engine::attempt::Source;
+use engine::attempt::{Attempt, Event, Verdict, Waiting};
 use engine::callback::{CallbackError, parse_callback};
 use engine::pkce::{Pkce, new_state};
 use engine::request::authorization_url;
@@ -13,44 +15,59 @@ use wasm_bindgen::prelude::Closure;
 
 use crate::api::{ApiError, Relay};
 use crate::browser;
-use crate::state::{Status, Waiting, WizardState};
+use crate::state::{Status, WizardState};
 
 /// The channel the relay's callback page broadcasts on (contract 3).
 pub const CHANNEL_NAME: &str = "oauth-token-wizard";
 
-/// Where a callback came from; a state mismatch is only an error for our own channels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// The same-origin BroadcastChannel: another tab's flow may be on it too.
-    Channel,
-    /// A `message` from the popup.
-    Message,
-    /// The relay's pickup.
-    Pickup,
-    /// Typed or pasted by the user.
-    Paste,
+/// The browser side of one attempt: its popup and its relay long-poll. Dropping it (when the
+/// attempt ends or another starts) closes the popup and aborts the long-poll.
+#[derive(Default)]
+struct AttemptHandles {
+    popup: Option<web_sys::Window>,
+    pickup: Option<web_sys::AbortController>,
 }
 
-impl Source {
-    fn describe(self) -> &'static str {
-        match self {
-            Source::Channel | Source::Message => "from the sign-in window",
-            Source::Pickup => "through the relay",
-            Source::Paste => "from what you pasted",
+impl Drop for AttemptHandles {
+    fn drop(&mut self) {
+        if let Some(popup) = self.popup.take() {
+            let _ = popup.close();
+        }
+        if let Some(controller) = self.pickup.take() {
+            controller.abort();
         }
     }
 }
 
-/// Browser objects of the flow in progress; not reactive state.
+/// Browser objects of the page and of the attempt in progress; not reactive state.
 #[derive(Default)]
 struct Handles {
-    popup: Option<web_sys::Window>,
-    pickup: Option<web_sys::AbortController>,
+    attempt: AttemptHandles,
     channel: Option<web_sys::BroadcastChannel>,
 }
 
 thread_local! {
     static HANDLES: RefCell<Handles> = RefCell::new(Handles::default());
+}
+
+/// Feeds `event` to the attempt; returns what the wizard must do. When the attempt ends, its
+/// browser side is dropped (popup closed, long-poll aborted) and a callback page still showing
+/// is told the wait is over.
+fn feed(state: WizardState, event: Event) -> Verdict {
+    let (attempt, effect) = state.attempt.get_untracked().next(event);
+    if matches!(effect, Verdict::Accept(_) | Verdict::End) {
+        end_browser_side();
+    }
+    if effect != Verdict::Ignore {
+        state.attempt.set(attempt);
+    }
+    effect
+}
+
+fn end_browser_side() {
+    acknowledge();
+    let ended = HANDLES.with_borrow_mut(|handles| std::mem::take(&mut handles.attempt));
+    drop(ended);
 }
 
 /// Installs the listeners that deliver a code by themselves, and the expiry watch.
@@ -60,9 +77,12 @@ pub fn install(state: WizardState) {
     // A reload while waiting keeps the attempt's state and verifier (sessionStorage) but not the
     // wait itself: say so, and how to go on.
     let interrupted = untrack(|| {
-        state.secrets.state.with(|s| !s.is_empty()) && state.secrets.code.with(String::is_empty)
+        state
+            .secrets
+            .with(|s| !s.state.is_empty() && s.code.is_empty())
     });
     if interrupted {
+        state.attempt.set(Attempt::Interrupted);
         state.code_status.set(Some(Status::info(
             "The page was reloaded while an authorization was in progress, so the wizard stopped waiting for it. \
              If you finished signing in, paste the address the service sent you to (or the code) below; \
@@ -70,25 +90,19 @@ pub fn install(state: WizardState) {
         )));
     }
     Effect::new(move |_| {
-        let expired = state
-            .waiting
-            .with(|w| w.as_ref().map(|w| w.expires_at_ms))
-            .is_some_and(|at| state.now.get() >= at);
-        if expired {
-            state.stop_flow();
+        let now = state.now.get();
+        if state.attempt.with(|a| a.waiting().is_some())
+            && untrack(|| feed(state, Event::Tick(now))) == Verdict::End
+        {
             state.code_status.set(Some(Status::error(
                 "No answer from the service in time. Start the authorization again, or paste the code if you have it.",
             )));
         }
     });
-    // Whatever ends the wait (code, cancel, expiry) also ends the relay long-poll.
+    // Whatever else ends the attempt (another service, "forget everything") ends its browser side.
     Effect::new(move |_| {
-        if state.waiting.with(Option::is_none) {
-            HANDLES.with_borrow_mut(|handles| {
-                if let Some(controller) = handles.pickup.take() {
-                    controller.abort();
-                }
-            });
+        if !state.attempt.with(Attempt::is_open) {
+            HANDLES.with_borrow_mut(|handles| handles.attempt = AttemptHandles::default());
         }
     });
 }
@@ -148,20 +162,15 @@ fn acknowledge() {
 
 /// Handles a callback URL, query string or code. Returns whether it was ours (and so handled).
 pub fn handle_callback(state: WizardState, input: &str, source: Source) -> bool {
-    let expected = state.secrets.state.get_untracked();
-    let waiting = state.waiting.with_untracked(Option::is_some);
-    if source != Source::Paste
-        && (expected.is_empty()
-            || !(waiting || state.secrets.code.with_untracked(String::is_empty)))
-    {
-        return false;
-    }
+    let expected = state.secrets.with_untracked(|s| s.state.clone());
     let expected = (!expected.is_empty()).then_some(expected.as_str());
-    match parse_callback(input, expected).and_then(|callback| {
+    let result = parse_callback(input, expected).and_then(|callback| {
         check_issuer(state, &callback, source)?;
         Ok(callback)
-    }) {
-        Ok(callback) => {
+    });
+    match feed(state, Event::Answer { source, result }) {
+        Verdict::Ignore | Verdict::Moved => false,
+        Verdict::Accept(callback) => {
             let kept = untrack(|| state.authorization(|a| a.callback_params.clone()));
             for name in kept {
                 if let Some(value) = callback.params.get(&name) {
@@ -172,27 +181,26 @@ pub fn handle_callback(state: WizardState, input: &str, source: Source) -> bool 
             if source != Source::Paste {
                 state.code_field.set(callback.code.clone());
             }
-            state.secrets.code.set(callback.code);
+            state.secrets.update(|s| s.code = callback.code);
             state.code_status.set(Some(Status::ok(format!(
                 "Authorization code received {}. Go on to step 3 to get the tokens.",
                 source.describe()
             ))));
-            finish();
-            state.stop_flow();
             true
         }
-        // Another tab of the wizard may be waiting for that one.
-        Err(CallbackError::StateMismatch) if source == Source::Channel => false,
-        Err(error) => {
-            if source == Source::Paste {
-                state.secrets.code.set(String::new());
-            } else {
-                finish();
-                state.stop_flow();
-            }
+        Verdict::RefusePaste(error) => {
+            state.secrets.update(|s| s.code.clear());
             state
                 .code_status
                 .set(Some(Status::error(error.to_string())));
+            true
+        }
+        Verdict::End => {
+            let reason = state.attempt.with_untracked(|a| match a {
+                Attempt::Refused { reason } => reason.clone(),
+                _ => String::new(),
+            });
+            state.code_status.set(Some(Status::error(reason)));
             true
         }
     }
@@ -214,21 +222,9 @@ fn check_issuer(
     callback.check_issuer(&issuer, required && source != Source::Paste)
 }
 
-/// Ends the flow's browser side: tells a callback page still showing that the code arrived
-/// (whichever channel brought it), and closes the popup if it is still open.
-fn finish() {
-    acknowledge();
-    HANDLES.with_borrow_mut(|handles| {
-        if let Some(popup) = handles.popup.take() {
-            let _ = popup.close();
-        }
-    });
-}
-
 /// Cancels the authorization in progress.
 pub fn cancel(state: WizardState) {
-    finish();
-    state.stop_flow();
+    feed(state, Event::Cancel);
     state.code_status.set(Some(Status::info(
         "Cancelled. Start again whenever you are ready.",
     )));
@@ -258,17 +254,20 @@ pub fn start(state: WizardState) {
         state.code_status.set(Some(Status::error("This browser cannot produce secure random values, so it cannot start a safe authorization.")));
         return;
     };
-    finish();
-    state.stop_flow();
-    let secrets = state.secrets;
-    if !state.state_typed.get_untracked() || secrets.state.with_untracked(|s| s.trim().is_empty()) {
-        secrets.state.set(new_state(&state_bytes));
+    // The old attempt's browser side goes before the new one starts.
+    end_browser_side();
+    let typed = state.state_typed.get_untracked()
+        && state.secrets.with_untracked(|s| !s.state.trim().is_empty());
+    state.secrets.update(|s| {
+        if !typed {
+            s.state = new_state(&state_bytes);
+        }
+        s.code_verifier = Pkce::from_random(&verifier_bytes).verifier().to_owned();
+        s.code.clear();
+    });
+    if !typed {
         state.state_typed.set(false);
     }
-    secrets
-        .code_verifier
-        .set(Pkce::from_random(&verifier_bytes).verifier().to_owned());
-    secrets.code.set(String::new());
     state.code_field.set(String::new());
     state.listen_uri.set(None);
 
@@ -276,6 +275,7 @@ pub fn start(state: WizardState) {
     let url = match untrack(|| authorization_url(&state.settings.get(), &state.vars())) {
         Ok(url) => url,
         Err(error) => {
+            state.stop_flow();
             state.code_status.set(Some(Status::error(format!(
                 "Cannot build the authorization URL. {error}"
             ))));
@@ -287,11 +287,13 @@ pub fn start(state: WizardState) {
     // Opened inside the click so that popup blockers let it through; it is pointed at the
     // provider once the relay knows about this state.
     let popup = browser::open_blank_popup();
+    HANDLES.with_borrow_mut(|handles| handles.attempt.popup = popup.clone());
+    feed(state, Event::Start);
     state
         .code_status
         .set(Some(Status::info("Opening the sign-in page…")));
     leptos::task::spawn_local(async move {
-        let state_value = state.secrets.state.get_untracked();
+        let state_value = state.secrets.with_untracked(|s| s.state.clone());
         let mut url = url;
         let mut expires_in = 300;
         let mut pickup_relay: Option<Relay> = None;
@@ -303,19 +305,26 @@ pub fn start(state: WizardState) {
             } else {
                 relay.pending(&state_value, &pickup_secret).await
             };
+            // Cancelled, or another attempt started, while the relay answered.
+            if !still_this_attempt(state, &state_value) {
+                return;
+            }
             match registered {
                 Ok(registration) => {
                     expires_in = registration.expires_in.clamp(10, 3600);
+                    feed(
+                        state,
+                        Event::Registered {
+                            expires_at_ms: browser::now_ms() + expires_in as f64 * 1000.0,
+                        },
+                    );
                     if let Some(exact) = registration.redirect_uri.filter(|_| use_listener) {
                         state.listen_uri.set(Some(exact.clone()));
                         state.redirect_uri.set(exact);
                         match untrack(|| authorization_url(&state.settings.get(), &state.vars())) {
                             Ok(rebuilt) => url = rebuilt,
                             Err(error) => {
-                                close(popup);
-                                state
-                                    .code_status
-                                    .set(Some(Status::error(error.to_string())));
+                                fail(state, error.to_string());
                                 return;
                             }
                         }
@@ -323,10 +332,10 @@ pub fn start(state: WizardState) {
                     pickup_relay = Some(relay);
                 }
                 Err(error) if use_listener => {
-                    close(popup);
-                    state.code_status.set(Some(Status::error(format!(
-                        "The relay could not listen on the redirect URI: {error}"
-                    ))));
+                    fail(
+                        state,
+                        format!("The relay could not listen on the redirect URI: {error}"),
+                    );
                     return;
                 }
                 // Same origin: without the registration the code still arrives on the channel.
@@ -346,20 +355,28 @@ pub fn start(state: WizardState) {
                 }
             }
         }
+        let redirect = state.redirect_uri.get_untracked();
         state
-            .authorized_redirect_uri
-            .set(state.redirect_uri.get_untracked());
+            .secrets
+            .update(|s| s.authorized_redirect_uri = redirect);
         let opened = match popup {
             Some(popup) => popup.location().set_href(&url).is_ok().then_some(popup),
             None => browser::open_tab(&url),
         };
         let blocked = opened.is_none();
-        HANDLES.with_borrow_mut(|handles| handles.popup = opened);
-        state.waiting.set(Some(Waiting {
-            expires_at_ms: browser::now_ms() + expires_in as f64 * 1000.0,
-            provider_url: url,
-            blocked,
-        }));
+        HANDLES.with_borrow_mut(|handles| handles.attempt.popup = opened);
+        let effect = feed(
+            state,
+            Event::Opened(Waiting {
+                expires_at_ms: browser::now_ms() + expires_in as f64 * 1000.0,
+                provider_url: url,
+                blocked,
+            }),
+        );
+        // The code came back before the page was marked open (the channel is that fast).
+        if effect == Verdict::Ignore {
+            return;
+        }
         state.code_status.set(Some(match registration_problem {
             Some(problem) => Status::error(problem),
             None => Status::info(if blocked {
@@ -374,10 +391,16 @@ pub fn start(state: WizardState) {
     });
 }
 
-fn close(popup: Option<web_sys::Window>) {
-    if let Some(popup) = popup {
-        let _ = popup.close();
-    }
+/// Whether the attempt that registered `state_value` is still the one in progress.
+fn still_this_attempt(state: WizardState, state_value: &str) -> bool {
+    state.attempt.with_untracked(Attempt::is_open)
+        && state.secrets.with_untracked(|s| s.state == state_value)
+}
+
+/// Ends the attempt before its page opened, saying why.
+fn fail(state: WizardState, reason: String) {
+    feed(state, Event::Failed(reason.clone()));
+    state.code_status.set(Some(Status::error(reason)));
 }
 
 /// Long-polls the relay until the callback arrives, the wait ends, or the registration is gone.
@@ -386,12 +409,8 @@ async fn poll_pickup(state: WizardState, relay: Relay, state_value: String, pick
         return;
     };
     let signal = controller.signal();
-    HANDLES.with_borrow_mut(|handles| handles.pickup = Some(controller));
-    let still_waiting = || {
-        state.waiting.with_untracked(Option::is_some)
-            && state.secrets.state.get_untracked() == state_value
-    };
-    while still_waiting() {
+    HANDLES.with_borrow_mut(|handles| handles.attempt.pickup = Some(controller));
+    while still_this_attempt(state, &state_value) {
         match relay.pickup(&state_value, &pickup_secret, &signal).await {
             Ok(Some(query)) => {
                 handle_callback(state, &query, Source::Pickup);

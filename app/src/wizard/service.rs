@@ -294,21 +294,11 @@ fn Discovery() -> impl IntoView {
     let issuer = RwSignal::new(String::new());
     let status = RwSignal::new(None::<Status>);
     let decisions = RwSignal::new(Vec::<Decision>::new());
-    let busy = RwSignal::new(false);
-    let run = move |_| {
-        let issuer_url = issuer.get_untracked().trim().to_owned();
-        let urls = match discovery_urls(&issuer_url) {
-            Ok(urls) => urls,
-            Err(error) => {
-                status.set(Some(Status::error(error.to_string())));
-                return;
-            }
-        };
-        busy.set(true);
-        decisions.set(Vec::new());
-        status.set(Some(Status::info("Looking up the server's metadata…")));
+    // The lookup in flight; the button waits for it.
+    let lookup = Action::new_local(move |(issuer_url, urls): &(String, Vec<String>)| {
+        let (issuer_url, urls) = (issuer_url.clone(), urls.clone());
         let relay = untrack(|| state.relay());
-        leptos::task::spawn_local(async move {
+        async move {
             let mut last_problem = String::new();
             for url in urls {
                 let reply = match crate::api::get(relay.as_ref(), &url).await {
@@ -345,14 +335,26 @@ fn Discovery() -> impl IntoView {
                 }
                 decisions.set(metadata.decisions());
                 status.set(Some(Status::ok(text)));
-                busy.set(false);
                 return;
             }
             status.set(Some(Status::error(format!(
                 "Discovery failed. {last_problem}"
             ))));
-            busy.set(false);
-        });
+        }
+    });
+    let busy = lookup.pending();
+    let run = move |_| {
+        let issuer_url = issuer.get_untracked().trim().to_owned();
+        let urls = match discovery_urls(&issuer_url) {
+            Ok(urls) => urls,
+            Err(error) => {
+                status.set(Some(Status::error(error.to_string())));
+                return;
+            }
+        };
+        decisions.set(Vec::new());
+        status.set(Some(Status::info("Looking up the server's metadata…")));
+        lookup.dispatch((issuer_url, urls));
     };
     view! {
         <div class="subsection">

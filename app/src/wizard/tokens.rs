@@ -9,10 +9,10 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::components::{
-    CheckboxField, CopyButton, Countdown, ErrorBox, SecretField, SelectField, TextArea, TextField,
+    CheckboxField, ChoiceField, CopyButton, Countdown, ErrorBox, SecretField, TextArea, TextField,
 };
 use crate::lines::{format_params, parse_params};
-use crate::state::{CallKind, WizardState};
+use crate::state::{CallKind, TokenOutcome, WizardState};
 use crate::wizard::calls;
 
 /// Step 3.
@@ -118,26 +118,26 @@ fn Credentials() -> impl IntoView {
                 <SecretField
                     label="User ID"
                     testid="user-name"
-                    value=secrets.user_name
+                    value=state.secret_signal(|s| &s.user_name)
                     reveal=state.reveal
-                    on_input=move |(text,): (String,)| secrets.user_name.set(text)
+                    on_input=move |(text,): (String,)| secrets.update(|s| s.user_name = text)
                 />
             </Show>
             <SecretField
                 label="Client secret"
                 testid="client-secret"
-                value=secrets.client_secret
+                value=state.secret_signal(|s| &s.client_secret)
                 reveal=state.reveal
-                on_input=move |(text,): (String,)| secrets.client_secret.set(text)
+                on_input=move |(text,): (String,)| secrets.update(|s| s.client_secret = text)
                 help="Leave empty for a public client, and choose client authentication “None” below."
             />
             <Show when=has_refresh>
                 <SecretField
                     label="Refresh token"
                     testid="refresh-token-input"
-                    value=secrets.refresh_token
+                    value=state.secret_signal(|s| &s.refresh_token)
                     reveal=state.reveal
-                    on_input=move |(text,): (String,)| secrets.refresh_token.set(text)
+                    on_input=move |(text,): (String,)| secrets.update(|s| s.refresh_token = text)
                     help="Filled in by the bearer call; paste one you already have to refresh without step 2."
                 />
             </Show>
@@ -158,6 +158,17 @@ fn endpoint(settings: &ServiceSettings, kind: CallKind) -> Option<&EndpointSetti
         CallKind::Bearer => Some(&settings.token),
         CallKind::Refresh => settings.refresh.as_ref(),
     }
+}
+
+/// One value of the endpoint being edited, tracked (the default when it has no refresh settings).
+fn endpoint_value<T: Default>(
+    state: WizardState,
+    kind: CallKind,
+    get: fn(&EndpointSettings) -> T,
+) -> T {
+    state
+        .settings
+        .with(|s| endpoint(s, kind).map(get).unwrap_or_default())
 }
 
 /// Changes the endpoint being edited.
@@ -240,39 +251,6 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
     };
     let testid = move |name: &str| format!("{prefix}-{name}");
 
-    let method = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.method) {
-                Some(HttpMethod::Get) => "GET",
-                _ => "POST",
-            })
-    });
-    let client_auth = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.client_auth) {
-                Some(ClientAuth::Body) => "body",
-                Some(ClientAuth::None) => "none",
-                _ => "basic-header",
-            })
-    });
-    let credentials = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.credentials) {
-                Some(Credentials::UserIdAndSecret) => "user-id-and-secret",
-                _ => "secret",
-            })
-    });
-    let body_format = Signal::derive(move || {
-        state
-            .settings
-            .with(|s| match endpoint(s, kind).map(|e| e.body_format) {
-                Some(BodyFormat::Json) => "json",
-                _ => "form",
-            })
-    });
     let preview = Memo::new(move |_| {
         calls::shown_request(state, kind, state.reveal.get())
             .map(|request| format_request(&request))
@@ -314,15 +292,11 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                 error=url_problem
             />
             <div class="grid three">
-                <SelectField
+                <ChoiceField
                     label="HTTP method"
                     testid=testid("method")
-                    options=vec![("POST", "POST"), ("GET", "GET")]
-                    value=method
-                    on_change=move |(value,): (String,)| {
-                        let method = if value == "GET" { HttpMethod::Get } else { HttpMethod::Post };
-                        write(Box::new(move |e| e.method = method));
-                    }
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.method))
+                    on_change=move |(method,): (HttpMethod,)| write(Box::new(move |e| e.method = method))
                 />
                 <TextField
                     label="Grant type"
@@ -332,36 +306,22 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                     help="The {grant_type} variable."
                     mono=true
                 />
-                <SelectField
+                <ChoiceField
                     label="Body format"
                     testid=testid("body-format")
-                    options=vec![("form", "Form (urlencoded)"), ("json", "JSON")]
-                    value=body_format
-                    on_change=move |(value,): (String,)| {
-                        let format = if value == "json" { BodyFormat::Json } else { BodyFormat::Form };
-                        write(Box::new(move |e| e.body_format = format));
-                    }
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.body_format))
+                    on_change=move |(format,): (BodyFormat,)| write(Box::new(move |e| e.body_format = format))
                 />
             </div>
             <div class="grid two">
-                <SelectField
+                <ChoiceField
                     label=match kind {
                         CallKind::Bearer => "Client authentication",
                         CallKind::Refresh => "Client authentication (follows the bearer request's unless you change it here)",
                     }
                     testid=testid("client-auth")
-                    options=vec![
-                        ("basic-header", "Basic header (client_secret_basic)"),
-                        ("body", "In the body (client_secret_post)"),
-                        ("none", "None"),
-                    ]
-                    value=client_auth
-                    on_change=move |(value,): (String,)| {
-                        let auth = match value.as_str() {
-                            "body" => ClientAuth::Body,
-                            "none" => ClientAuth::None,
-                            _ => ClientAuth::BasicHeader,
-                        };
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.client_auth))
+                    on_change=move |(auth,): (ClientAuth,)| {
                         let which = match kind {
                             CallKind::Bearer => engine::Endpoint::Token,
                             CallKind::Refresh => engine::Endpoint::Refresh,
@@ -369,18 +329,12 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                         state.settings.update(|s| s.set_client_auth(which, auth));
                     }
                 />
-                <SelectField
+                <ChoiceField
                     label="Credentials"
                     testid=testid("credentials")
-                    options=vec![("secret", "Secret"), ("user-id-and-secret", "User ID and secret")]
-                    value=credentials
-                    on_change=move |(value,): (String,)| {
-                        let credentials = if value == "user-id-and-secret" {
-                            Credentials::UserIdAndSecret
-                        } else {
-                            Credentials::Secret
-                        };
-                        write(Box::new(move |e| e.credentials = credentials));
+                    value=Signal::derive(move || endpoint_value(state, kind, |e| e.credentials))
+                    on_change=move |(credentials,): (Credentials,)| {
+                        write(Box::new(move |e| e.credentials = credentials))
                     }
                 />
             </div>
@@ -504,7 +458,7 @@ fn format_request(request: &HttpRequest) -> String {
 #[component]
 fn CallButton(kind: CallKind) -> impl IntoView {
     let state = WizardState::expect();
-    let busy = move || state.calling.get().is_some();
+    let busy = move || state.calling().is_some();
     let (testid, label) = match kind {
         CallKind::Bearer => ("call-bearer", "Call Bearer Token Endpoint"),
         CallKind::Refresh => ("call-refresh", "Call the Refresh Token Endpoint"),
@@ -516,7 +470,7 @@ fn CallButton(kind: CallKind) -> impl IntoView {
                 class="button primary"
                 data-testid=testid
                 disabled=busy
-                on:click=move |_| leptos::task::spawn_local(calls::call(state, kind))
+                on:click=move |_| state.call(kind, false)
             >
                 {label}
             </button>
@@ -528,8 +482,8 @@ fn CallButton(kind: CallKind) -> impl IntoView {
 #[component]
 fn CallStatus() -> impl IntoView {
     let state = WizardState::expect();
-    let busy = move || state.calling.get().is_some();
-    let status = move || match state.calling.get() {
+    let busy = move || state.calling().is_some();
+    let status = move || match state.calling() {
         Some(CallKind::Bearer) => Some("Calling the bearer token endpoint…".to_owned()),
         Some(CallKind::Refresh) => Some("Calling the refresh token endpoint…".to_owned()),
         None => state.outcome.with(|o| {
@@ -572,18 +526,18 @@ fn Results() -> impl IntoView {
                 <dl class="result-list">
                     <dt>"Access token"</dt>
                     <dd class="token-row">
-                        <code class="token" data-testid="result-access-token" tabindex="0" aria-label="Access token">{move || state.secrets.access_token.get()}</code>
-                        <CopyButton text=state.secrets.access_token testid="copy-access-token" what="Copy the access token" />
+                        <code class="token" data-testid="result-access-token" tabindex="0" aria-label="Access token">{move || state.secret(|s| &s.access_token)}</code>
+                        <CopyButton text=state.secret_signal(|s| &s.access_token) testid="copy-access-token" what="Copy the access token" />
                     </dd>
                     <dt>"Refresh token"</dt>
                     <dd class="token-row">
                         <code class="token" data-testid="result-refresh-token" tabindex="0" aria-label="Refresh token">
                             {move || {
-                                let token = state.secrets.refresh_token.get();
+                                let token = state.secret(|s| &s.refresh_token);
                                 if token.is_empty() { "None issued".to_owned() } else { token }
                             }}
                         </code>
-                        <CopyButton text=state.secrets.refresh_token testid="copy-refresh-token" what="Copy the refresh token" />
+                        <CopyButton text=state.secret_signal(|s| &s.refresh_token) testid="copy-refresh-token" what="Copy the refresh token" />
                     </dd>
                     <dt>"Token type"</dt>
                     <dd data-testid="result-token-type">
@@ -678,7 +632,7 @@ fn AutoRefresh() -> impl IntoView {
                 <dt>"Next refresh"</dt>
                 <dd data-testid="next-refresh">{next}</dd>
                 <dt>"Refreshes so far"</dt>
-                <dd data-testid="refresh-count">{move || state.refresh_count.get()}</dd>
+                <dd data-testid="refresh-count">{move || state.secrets.with(|s| s.refresh_count)}</dd>
             </dl>
         </section>
     }
@@ -689,43 +643,23 @@ fn AutoRefresh() -> impl IntoView {
 fn Export() -> impl IntoView {
     let state = WizardState::expect();
     let output = RwSignal::new(String::new());
+    let token_export = move || {
+        state.secrets.with_untracked(|s| {
+            let outcome = s.outcome.as_ref();
+            engine::export::TokenExport {
+                access_token: s.access_token.clone(),
+                refresh_token: s.refresh_token.clone(),
+                token_type: outcome.and_then(|o| o.token_type.clone()),
+                expires_in: outcome.and_then(|o| o.expires_in),
+                expires_at: outcome.and_then(TokenOutcome::expires_at_ms).map(iso_time),
+                scope: outcome.and_then(|o| o.scope_granted.clone()),
+                id_token: outcome.and_then(|o| o.id_token.clone()),
+            }
+        })
+    };
     // Off by default: a pasted command must not leak the secret unless the user asked for it.
     let with_secrets = RwSignal::new(false);
-    let export_json = move |_| {
-        let outcome = state.outcome.get_untracked();
-        let mut object = serde_json::Map::new();
-        let mut put = |name: &str, value: serde_json::Value| {
-            object.insert(name.to_owned(), value);
-        };
-        put(
-            "access_token",
-            state.secrets.access_token.get_untracked().into(),
-        );
-        let refresh = state.secrets.refresh_token.get_untracked();
-        if !refresh.is_empty() {
-            put("refresh_token", refresh.into());
-        }
-        if let Some(outcome) = outcome {
-            if let Some(kind) = outcome.token_type.clone() {
-                put("token_type", kind.into());
-            }
-            if let Some(seconds) = outcome.expires_in {
-                put("expires_in", seconds.into());
-            }
-            if let Some(at) = outcome.expires_at_ms() {
-                put("expires_at", iso_time(at).into());
-            }
-            if let Some(scope) = outcome.scope_granted.clone() {
-                put("scope", scope.into());
-            }
-            if let Some(id_token) = outcome.id_token.clone() {
-                put("id_token", id_token.into());
-            }
-        }
-        output.set(
-            serde_json::to_string_pretty(&serde_json::Value::Object(object)).unwrap_or_default(),
-        );
-    };
+    let export_json = move |_| output.set(token_export().to_json());
     let curl_text = move |reveal: bool| {
         let kind = if untrack(|| calls::can_refresh(state)) {
             CallKind::Refresh
@@ -750,25 +684,7 @@ fn Export() -> impl IntoView {
         }
     };
     let export_curl = move |_| output.set(curl_text(with_secrets.get_untracked()));
-    let export_env = move |_| {
-        let mut lines = vec![format!(
-            "ACCESS_TOKEN={}",
-            env_value(&state.secrets.access_token.get_untracked())
-        )];
-        let refresh = state.secrets.refresh_token.get_untracked();
-        if !refresh.is_empty() {
-            lines.push(format!("REFRESH_TOKEN={}", env_value(&refresh)));
-        }
-        if let Some(outcome) = state.outcome.get_untracked() {
-            if let Some(kind) = outcome.token_type.clone() {
-                lines.push(format!("TOKEN_TYPE={}", env_value(&kind)));
-            }
-            if let Some(at) = outcome.expires_at_ms() {
-                lines.push(format!("TOKEN_EXPIRES_AT={}", iso_time(at)));
-            }
-        }
-        output.set(lines.join("\n"));
-    };
+    let export_env = move |_| output.set(token_export().to_env());
     let has_output = move || output.with(|o| !o.is_empty());
     view! {
         <section class="card" aria-labelledby="export-title">
@@ -806,18 +722,6 @@ fn Export() -> impl IntoView {
     }
 }
 
-/// A `.env` value: bare when safe, double-quoted otherwise.
-fn env_value(value: &str) -> String {
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-._~+/=:".contains(c))
-    {
-        value.to_owned()
-    } else {
-        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
 /// A timestamp in ISO 8601 (UTC).
 fn iso_time(ms: f64) -> String {
     String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
@@ -826,17 +730,6 @@ fn iso_time(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn env_values_are_quoted_only_when_needed() {
-        assert_eq!(
-            env_value("ya29.a0AfH6SM-x_y~z+/="),
-            "ya29.a0AfH6SM-x_y~z+/="
-        );
-        assert_eq!(env_value("two words"), "\"two words\"");
-        assert_eq!(env_value(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(env_value("x#y"), "\"x#y\"");
-    }
 
     #[test]
     fn a_request_reads_like_http() {

@@ -158,3 +158,35 @@ fn client_credentials_expect_no_refresh_token() {
     settings.refresh = None;
     assert!(!settings.expects_refresh_token());
 }
+
+#[test]
+fn custom_settings_start_with_the_standard_requests() {
+    let with_flow = ServiceSettings::blank(true);
+    assert!(
+        with_flow
+            .authorization
+            .as_ref()
+            .is_some_and(|a| a.url.is_empty() && a.pkce == crate::settings::PkceMethod::S256)
+    );
+    assert_eq!(with_flow.token.grant_type, "authorization_code");
+    assert_eq!(
+        with_flow.refresh.as_ref().map(|r| r.grant_type.as_str()),
+        Some("refresh_token")
+    );
+    let without_flow = ServiceSettings::blank(false);
+    assert!(without_flow.authorization.is_none());
+    assert_eq!(without_flow.token.grant_type, "client_credentials");
+    assert_eq!(names(&without_flow.token), ["grant_type", "scope"]);
+    assert!(
+        without_flow.token.body[1].optional,
+        "an empty scope must be left out"
+    );
+    assert_eq!(
+        EndpointSettings::blank_token(true),
+        EndpointSettings::authorization_code("")
+    );
+    assert_eq!(
+        EndpointSettings::blank_token(false),
+        EndpointSettings::client_credentials("")
+    );
+}

@@ -67,3 +67,13 @@ fn debug_hides_the_verifier() {
     assert!(!debug.contains(RFC_VERIFIER), "{debug}");
     assert!(debug.contains(RFC_CHALLENGE), "{debug}");
 }
+
+#[test]
+fn without_pkce_no_verifier_is_sent() {
+    use crate::settings::PkceMethod;
+    assert_eq!(
+        verifier_to_send(PkceMethod::S256, RFC_VERIFIER),
+        RFC_VERIFIER
+    );
+    assert_eq!(verifier_to_send(PkceMethod::None, RFC_VERIFIER), "");
+}

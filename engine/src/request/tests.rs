@@ -1,7 +1,7 @@
 //! Tests of `request`.
 
 use super::*;
-use crate::settings::{AuthorizationSettings, VariableSpec};
+use crate::settings::{AuthorizationSettings, ScopeSeparator, VariableSpec};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";

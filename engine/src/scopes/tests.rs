@@ -118,3 +118,26 @@ fn advice_for_another_dropped_scope_points_at_the_registration() {
         "{advice}"
     );
 }
+
+#[test]
+fn the_plus_separator_writes_spaces_as_plus_whatever_the_space_encoding() {
+    let mut auth = crate::settings::AuthorizationSettings::blank();
+    auth.scopes = vec!["read".to_owned(), "write all".to_owned()];
+    auth.scope_separator = crate::settings::ScopeSeparator::Plus;
+    auth.space_encoding = crate::settings::SpaceEncoding::Percent20;
+    assert_eq!(
+        super::scope_space_encoding(&auth),
+        crate::settings::SpaceEncoding::Plus
+    );
+    assert_eq!(
+        super::scope_in_url(&auth),
+        ("read write all".to_owned(), "read+write+all".to_owned())
+    );
+    auth.scope_separator = crate::settings::ScopeSeparator::Space;
+    assert_eq!(
+        super::scope_in_url(&auth),
+        ("read write all".to_owned(), "read%20write%20all".to_owned())
+    );
+    auth.space_encoding = crate::settings::SpaceEncoding::Plus;
+    assert_eq!(super::scope_in_url(&auth).1, "read+write+all");
+}

@@ -384,3 +384,31 @@ fn invalid_request_hint_names_what_the_client_auth_usually_misses() {
         "other errors keep their hint"
     );
 }
+
+#[test]
+fn a_redirect_mismatch_is_recognised_from_the_parsed_error() {
+    let oauth = |error: &str, description: Option<&str>| TokenError::OAuth {
+        status: 400,
+        error: error.into(),
+        description: description.map(Into::into),
+        uri: None,
+    };
+    assert!(oauth("redirect_uri_mismatch", None).is_redirect_mismatch());
+    assert!(
+        oauth(
+            "invalid_grant",
+            Some("AADSTS50011: The Redirect URI does not match")
+        )
+        .is_redirect_mismatch()
+    );
+    assert!(!oauth("invalid_grant", Some("The code has expired")).is_redirect_mismatch());
+    assert!(!oauth("invalid_client", None).is_redirect_mismatch());
+    // Only an OAuth error names the cause: an HTML page mentioning a redirect says nothing.
+    assert!(
+        !TokenError::Http {
+            status: 400,
+            excerpt: "redirect".to_owned()
+        }
+        .is_redirect_mismatch()
+    );
+}
