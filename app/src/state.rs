@@ -306,6 +306,7 @@ pub fn blank_settings(client_flow: bool) -> ServiceSettings {
         authorization: client_flow.then(AuthorizationSettings::blank),
         token: blank_token(client_flow),
         refresh: Some(EndpointSettings::refresh_token("")),
+        follow_up: None,
     }
 }
 

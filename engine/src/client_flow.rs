@@ -151,6 +151,7 @@ impl ServiceSettings {
         match which {
             Endpoint::Token => Some(self.token.client_auth),
             Endpoint::Refresh => self.refresh.as_ref().map(|r| r.client_auth),
+            Endpoint::FollowUp => self.follow_up.as_ref().map(|f| f.client_auth),
         }
     }
 
@@ -171,6 +172,11 @@ impl ServiceSettings {
             Endpoint::Refresh => {
                 if let Some(refresh) = &mut self.refresh {
                     refresh.client_auth = auth;
+                }
+            }
+            Endpoint::FollowUp => {
+                if let Some(follow_up) = &mut self.follow_up {
+                    follow_up.client_auth = auth;
                 }
             }
         }

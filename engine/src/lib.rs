@@ -10,7 +10,9 @@
 //!   [`encode`]: how a value is encoded where it lands.
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
 //! - [`request`]: the authorization URL, token and refresh requests.
-//! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
+//! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses;
+//!   [`wrapped`]: where the token is in a wrapped response; [`follow_up`]: the second exchange
+//!   some services need after the code exchange.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
 //! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
@@ -20,6 +22,7 @@ pub mod callback;
 pub mod client_flow;
 pub mod discovery;
 pub mod encode;
+pub mod follow_up;
 pub mod input;
 pub mod pkce;
 pub mod request;
@@ -29,6 +32,7 @@ pub mod template;
 pub mod token;
 pub mod validate;
 pub mod vars;
+pub mod wrapped;
 
 pub use client_flow::ParkedFlow;
 pub use settings::*;

@@ -116,7 +116,7 @@ pub fn bundled_file_names() -> &'static [&'static str] {
     BUNDLED_FILES
 }
 
-/// The hosts the bundled presets' token and refresh calls go to, sorted and without duplicates.
+/// The hosts the bundled presets' token, refresh and follow-up calls go to, sorted and without duplicates.
 ///
 /// A host label that holds a variable becomes `*`, so `https://{account_id}.suitetalk.api.netsuite.com/…`
 /// gives `*.suitetalk.api.netsuite.com`. A `*` stands for whatever the variable holds, which may be
@@ -125,7 +125,9 @@ pub fn token_host_patterns() -> Vec<String> {
     let mut hosts: Vec<String> = all()
         .iter()
         .flat_map(|preset| {
-            std::iter::once(&preset.settings.token).chain(preset.settings.refresh.as_ref())
+            std::iter::once(&preset.settings.token)
+                .chain(preset.settings.refresh.as_ref())
+                .chain(preset.settings.follow_up.as_ref())
         })
         .filter_map(|endpoint| host_pattern(&endpoint.url))
         .collect();

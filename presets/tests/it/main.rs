@@ -3,6 +3,7 @@
 
 mod bundled;
 mod config;
+mod facts;
 mod golden;
 mod sample;
 mod token_hosts;
