@@ -199,7 +199,11 @@ fn refresh(name: &str, profile: &Profile) -> Result<engine::token::TokenResponse
             })
         })?;
     let answer = crate::http::send(&request).map_err(Refused::Other)?;
-    parse_answer(name, &answer).map_err(|error| match error {
+    let parsed = match &profile.settings.refresh {
+        Some(endpoint) => parse_endpoint_answer(name, endpoint, &answer),
+        None => parse_answer(name, &answer),
+    };
+    parsed.map_err(|error| match error {
         TokenAnswerError::InvalidGrant(detail) => Refused::InvalidGrant(detail),
         TokenAnswerError::Other(error) => Refused::Other(error),
     })
@@ -220,6 +224,21 @@ pub fn parse_answer(
 ) -> Result<engine::token::TokenResponse, TokenAnswerError> {
     parse_token_response(answer.status, answer.content_type.as_deref(), &answer.body)
         .map_err(|error| classify(name, error))
+}
+
+/// [`parse_answer`] for an answer of `endpoint`, read where its token path says (a wrapped answer).
+pub fn parse_endpoint_answer(
+    name: &str,
+    endpoint: &engine::EndpointSettings,
+    answer: &crate::http::Answer,
+) -> Result<engine::token::TokenResponse, TokenAnswerError> {
+    engine::follow_up::parse_endpoint_response(
+        endpoint,
+        answer.status,
+        answer.content_type.as_deref(),
+        &answer.body,
+    )
+    .map_err(|error| classify(name, error))
 }
 
 /// Maps a token error to what the user must do: re-authorize, fix settings, or retry later.

@@ -12,7 +12,8 @@
 //! - [`request`]: the authorization URL, token and refresh requests.
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses;
 //!   [`wrapped`]: where the token is in a wrapped response; [`follow_up`]: the second exchange
-//!   some services need after the code exchange.
+//!   some services need after the code exchange; [`explain`]: a service's known error answers
+//!   and their fixes; [`redirect_doctor`]: why a redirect URI is refused, in words.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
 //! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
@@ -22,9 +23,11 @@ pub mod callback;
 pub mod client_flow;
 pub mod discovery;
 pub mod encode;
+pub mod explain;
 pub mod follow_up;
 pub mod input;
 pub mod pkce;
+pub mod redirect_doctor;
 pub mod request;
 pub mod scopes;
 pub mod settings;

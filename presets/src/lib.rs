@@ -54,6 +54,9 @@ pub struct Preset {
     pub notes: Notes,
     /// The settings the wizard starts from.
     pub settings: ServiceSettings,
+    /// The service's known error answers with their fixes (`[[errors]]`), most specific first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<engine::explain::KnownError>,
 }
 
 /// Short advice about a service, in the user's terms.
@@ -304,6 +307,11 @@ impl Preset {
         for (key, value) in notes {
             if value.trim().is_empty() {
                 report(key, "is empty".to_owned());
+            }
+        }
+        for (index, entry) in self.errors.iter().enumerate() {
+            for message in entry.check() {
+                report(&format!("errors[{index}]"), message);
             }
         }
         if let Err(errors) = self.settings.validate() {

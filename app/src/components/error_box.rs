@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::KnownFix;
 use crate::state::CallFailure;
 
 /// Shows the OAuth error, its description, the HTTP status and the advice, each under its own test id.
@@ -52,6 +53,7 @@ pub fn ErrorBox(
                                 }
                             })}
                     </dl>
+                    {failure.known_fix.map(|(service, fix)| view! { <KnownFix service fix /> })}
                     {failure.hint.map(|hint| view! { <p class="hint" data-testid="error-hint">{hint}</p> })}
                     {failure
                         .raw

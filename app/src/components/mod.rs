@@ -3,6 +3,7 @@
 mod countdown;
 mod error_box;
 mod field;
+mod known_fix;
 mod step_nav;
 
 pub use countdown::Countdown;
@@ -10,4 +11,5 @@ pub use error_box::ErrorBox;
 pub use field::{
     CheckboxField, CopyButton, Drafts, SecretField, SelectField, StatusLine, TextArea, TextField,
 };
+pub use known_fix::KnownFix;
 pub use step_nav::{StepIndicator, StepNav};

@@ -3,6 +3,7 @@
 
 mod bundled;
 mod config;
+mod explainer;
 mod facts;
 mod golden;
 mod sample;
