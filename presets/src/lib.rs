@@ -54,6 +54,10 @@ pub struct Preset {
     pub notes: Notes,
     /// The settings the wizard starts from.
     pub settings: ServiceSettings,
+    /// Where the service's redirect URIs are registered and what it accepts (`[redirect]`), for
+    /// the redirect doctor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<engine::redirect_doctor::RedirectRules>,
     /// The service's known error answers with their fixes (`[[errors]]`), most specific first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<engine::explain::KnownError>,
@@ -308,6 +312,9 @@ impl Preset {
             if value.trim().is_empty() {
                 report(key, "is empty".to_owned());
             }
+        }
+        for message in self.redirect.iter().flat_map(|rules| rules.check()) {
+            report("redirect", message);
         }
         for (index, entry) in self.errors.iter().enumerate() {
             for message in entry.check() {

@@ -45,11 +45,16 @@ pub fn ErrorBox(
                         {failure
                             .redirect_uris
                             .map(|(authorized, sent)| {
+                                let difference = differences(&sent, &authorized);
                                 view! {
                                     <dt>"Redirect URI when authorizing"</dt>
                                     <dd><code class="wrap">{authorized}</code></dd>
                                     <dt>"Redirect URI in this request"</dt>
                                     <dd><code class="wrap">{sent}</code></dd>
+                                    <dt>"Difference"</dt>
+                                    <dd data-testid="error-redirect-differences">
+                                        {difference}
+                                    </dd>
                                 }
                             })}
                     </dl>
@@ -69,5 +74,19 @@ pub fn ErrorBox(
                 </div>
             }
         })
+    }
+}
+
+/// The redirect doctor's words for how the two URIs differ (the service compares them exactly).
+fn differences(sent: &str, authorized: &str) -> String {
+    let found = engine::redirect_doctor::compare(sent, authorized, false);
+    if found.is_empty() {
+        "None: the same URI was sent both times, so it is the registration at the service that differs.".to_owned()
+    } else {
+        found
+            .iter()
+            .map(|d| d.message())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }

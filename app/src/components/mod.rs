@@ -4,6 +4,7 @@ mod countdown;
 mod error_box;
 mod field;
 mod known_fix;
+mod redirect_doctor;
 mod step_nav;
 
 pub use countdown::Countdown;
@@ -12,4 +13,5 @@ pub use field::{
     CheckboxField, CopyButton, Drafts, SecretField, SelectField, StatusLine, TextArea, TextField,
 };
 pub use known_fix::KnownFix;
+pub use redirect_doctor::RedirectDoctor;
 pub use step_nav::{StepIndicator, StepNav};

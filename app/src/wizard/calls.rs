@@ -311,10 +311,13 @@ fn token_failure(
         }
         TokenError::MissingAccessToken { .. } => (None, None, None),
     };
-    let about_redirect = [code.as_deref(), description.as_deref()]
-        .into_iter()
-        .flatten()
-        .any(|text| text.to_ascii_lowercase().contains("redirect"));
+    let known = untrack(|| state.preset())
+        .and_then(|preset| explain(&preset.errors, &ErrorAnswer::of(error)).map(|e| (preset, e)));
+    let about_redirect = known.is_some_and(|(_, entry)| entry.redirect)
+        || [code.as_deref(), description.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|text| text.to_ascii_lowercase().contains("redirect"));
     let redirect_uris = about_redirect.then(|| {
         let authorized = state.authorized_redirect_uri.get_untracked();
         let authorized = if authorized.is_empty() {
@@ -324,10 +327,7 @@ fn token_failure(
         };
         (authorized, state.redirect_uri.get_untracked())
     });
-    let known_fix = untrack(|| state.preset()).and_then(|preset| {
-        explain(&preset.errors, &ErrorAnswer::of(error))
-            .map(|entry| (preset.name.clone(), entry.fix.clone()))
-    });
+    let known_fix = known.map(|(preset, entry)| (preset.name.clone(), entry.fix.clone()));
     CallFailure {
         message: error.to_string(),
         code,

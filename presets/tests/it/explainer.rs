@@ -72,3 +72,43 @@ fn the_services_named_in_issue_18_explain_their_errors() {
     // A preset without entries explains nothing; the generic hint stays.
     assert!(fix("mailchimp", 400, r#"{"error": "invalid_grant"}"#).is_none());
 }
+
+/// The redirect doctor's data: where to register and what each service accepts, and a known
+/// redirect rejection in the words of each service that has one.
+#[test]
+fn redirect_doctor_data_for_the_services_that_have_it() {
+    use engine::redirect_doctor::LoopbackRule;
+    for id in [
+        "google-cloud",
+        "youtube",
+        "microsoft",
+        "facebook",
+        "linkedin",
+    ] {
+        let preset = by_id(id).unwrap();
+        let rules = preset
+            .redirect
+            .as_ref()
+            .unwrap_or_else(|| panic!("{id}: no [redirect]"));
+        assert!(rules.check().is_empty(), "{id}: {:?}", rules.check());
+        assert!(
+            !rules.console_path.is_empty(),
+            "{id}: where on the console page"
+        );
+        assert!(
+            preset.errors.iter().any(|entry| entry.redirect),
+            "{id}: no known redirect rejection"
+        );
+        assert!(
+            rules.problems("http://app.example.com/callback")[0].contains("https"),
+            "{id}: plain http on a public host is refused"
+        );
+    }
+    let microsoft = by_id("microsoft").unwrap().redirect.as_ref().unwrap();
+    assert!(
+        microsoft.any_loopback_port,
+        "Entra ID ignores the port of a localhost URI"
+    );
+    let facebook = by_id("facebook").unwrap().redirect.as_ref().unwrap();
+    assert_eq!(facebook.loopback, LoopbackRule::LocalhostOnly);
+}

@@ -16,6 +16,7 @@ mod input_kept;
 mod persistence;
 mod preset_flow;
 mod redirect_capture;
+mod redirect_doctor;
 mod refresh;
 mod scripts_export;
 mod token_endpoints;
@@ -70,6 +71,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("google_refusals_get_the_known_fix", |w| {
         Box::pin(explainer::google_refusals_get_the_known_fix(w))
+    }),
+    ("google_redirect_doctor_and_mismatch", |w| {
+        Box::pin(redirect_doctor::google_redirect_doctor_and_mismatch(w))
+    }),
+    ("microsoft_redirect_doctor_and_mismatch", |w| {
+        Box::pin(redirect_doctor::microsoft_redirect_doctor_and_mismatch(w))
     }),
     ("authorization_denied_is_explained", |w| {
         Box::pin(errors::authorization_denied_is_explained(w))
