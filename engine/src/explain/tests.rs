@@ -84,7 +84,7 @@ fn a_missing_token_matches_nothing() {
 #[test]
 fn check_names_each_problem() {
     assert!(entry("invalid_grant", "", None).check().is_empty());
-    let mut bad = entry("", " ", Some(200));
+    let mut bad = entry("", " ", Some(600));
     bad.fix = "two\nlines".to_owned();
     bad.example = String::new();
     bad.example_status = 99;
@@ -92,7 +92,7 @@ fn check_names_each_problem() {
     assert_eq!(problems.len(), 5, "{problems:?}");
     assert!(problems[0].contains("neither `code` nor `description`"));
     assert!(problems[1].contains("one line"));
-    assert!(problems[2].contains("`status` 200"));
+    assert!(problems[2].contains("`status` 600"));
     assert!(problems[3].contains("`example-status` 99"));
     assert!(problems[4].contains("`example` is empty"));
 }
