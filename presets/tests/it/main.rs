@@ -2,6 +2,7 @@
 //! produces, and the exported configuration format. One test binary (see the style guide).
 
 mod bundled;
+mod catalog;
 mod config;
 mod explainer;
 mod facts;
