@@ -13,7 +13,8 @@
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses;
 //!   [`wrapped`]: where the token is in a wrapped response; [`follow_up`]: the second exchange
 //!   some services need after the code exchange; [`explain`]: a service's known error answers
-//!   and their fixes; [`redirect_doctor`]: why a redirect URI is refused, in words.
+//!   and their fixes; [`redirect_doctor`]: why a redirect URI is refused, in words;
+//!   [`self_test`]: recommended settings for a custom service from discovery and a CORS probe.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
 //! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
@@ -30,6 +31,7 @@ pub mod pkce;
 pub mod redirect_doctor;
 pub mod request;
 pub mod scopes;
+pub mod self_test;
 pub mod settings;
 pub mod template;
 pub mod token;
