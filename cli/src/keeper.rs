@@ -98,9 +98,19 @@ impl<'s> Keeper<'s> {
         if (peer_refreshed || !want.force) && current.tokens.is_fresh(now_ms(), want.min_ttl) {
             return Ok(current.tokens);
         }
-        // At most twice: once more only when the stored refresh token changed under us.
+        // The grant a refresh spends: the refresh token, or for services that re-issue by
+        // exchanging the access token itself (`{token}`: Instagram, Facebook) the access token.
+        let exchanges_token = engine::follow_up::refresh_exchanges_access_token(&current.settings);
+        let grant = |tokens: &Tokens| {
+            if exchanges_token {
+                tokens.access_token.clone()
+            } else {
+                tokens.refresh_token.clone()
+            }
+        };
+        // At most twice: once more only when the stored grant changed under us.
         for _ in 0..2 {
-            let Some(sent) = current.tokens.refresh_token.clone() else {
+            let Some(sent) = grant(&current.tokens).filter(|grant| !grant.is_empty()) else {
                 return Err(Error::NoRefreshToken {
                     name: name.to_owned(),
                 });
@@ -110,7 +120,7 @@ impl<'s> Keeper<'s> {
                     let mut next = current.clone();
                     next.tokens = Tokens::from_response(
                         response,
-                        Some(&sent),
+                        current.tokens.refresh_token.as_deref(),
                         now_ms(),
                         current.tokens.generation + 1,
                     );
@@ -122,7 +132,7 @@ impl<'s> Keeper<'s> {
                 Err(Refused::InvalidGrant(detail)) => {
                     let reread = guard.load()?;
                     match reread {
-                        Some(reread) if reread.tokens.refresh_token.as_deref() != Some(&sent) => {
+                        Some(reread) if grant(&reread.tokens).as_deref() != Some(&sent) => {
                             if reread.tokens.is_fresh(now_ms(), want.min_ttl) {
                                 return Ok(reread.tokens);
                             }

@@ -1,5 +1,6 @@
 //! `otw login` runs the service's follow-up exchange after the code exchange: with the Instagram
-//! preset at the mock's Instagram-shaped routes, the stored token is the 60-day one.
+//! preset at the mock's Instagram-shaped routes, the stored token is the 60-day one, and
+//! `otw refresh` renews it by exchanging it (Instagram has no refresh token).
 
 use crate::login::{rest, start_login_with};
 use crate::support::*;
@@ -65,5 +66,27 @@ fn login_keeps_the_long_lived_token_of_the_follow_up_exchange() {
         profile.tokens.access_token.as_deref(),
         Some(issued[1].access_token.as_str()),
         "the 60-day token is kept"
+    );
+
+    // A refresh now renews that token by exchanging it (`{token}`); the mock refuses the one-hour
+    // token, as Instagram does.
+    let home = world.folder("home");
+    let renewed = otw(store.to_str().unwrap(), &home)
+        .args(["refresh", NAME, "--force"])
+        .env("OTW_CLIENT_SECRET", "e2e-client-secret")
+        .output()
+        .unwrap();
+    assert_success(&renewed, "otw refresh --force");
+    let refresh = world.provider.requests_to("/ig/refresh_access_token");
+    assert_eq!(refresh.len(), 1);
+    assert_eq!(refresh[0].status, 200);
+    assert_eq!(
+        refresh[0].param("access_token"),
+        Some(issued[1].access_token.as_str())
+    );
+    assert_eq!(
+        stored(&store).tokens.access_token,
+        world.provider.newest_access_token(),
+        "the renewed token is stored"
     );
 }

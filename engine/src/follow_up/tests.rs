@@ -61,6 +61,29 @@ fn first() -> TokenResponse {
 }
 
 #[test]
+fn a_refresh_by_exchanging_the_access_token_is_recognised() {
+    let mut settings = instagram_like();
+    assert!(
+        !refresh_exchanges_access_token(&settings),
+        "no refresh settings"
+    );
+    let mut refresh =
+        EndpointSettings::refresh_token("https://graph.example.com/refresh_access_token");
+    settings.refresh = Some(refresh.clone());
+    assert!(
+        !refresh_exchanges_access_token(&settings),
+        "a refresh token grant"
+    );
+    refresh.body = vec![Param {
+        name: "access_token".into(),
+        value: "{token}".into(),
+        optional: false,
+    }];
+    settings.refresh = Some(refresh);
+    assert!(refresh_exchanges_access_token(&settings));
+}
+
+#[test]
 fn no_follow_up_without_settings() {
     let mut settings = instagram_like();
     settings.follow_up = None;
