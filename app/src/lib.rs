@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod catalog;
 pub mod components;
 pub mod lines;
 pub mod model;

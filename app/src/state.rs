@@ -49,6 +49,8 @@ pub struct CallFailure {
     pub status: Option<u16>,
     /// What to do about it.
     pub hint: Option<String>,
+    /// The service's own fix for this error, from its preset: (service name, fix).
+    pub known_fix: Option<(String, String)>,
     /// For a redirect URI mismatch: the URI sent when authorizing, and the one in the token request.
     pub redirect_uris: Option<(String, String)>,
     /// The raw response body.

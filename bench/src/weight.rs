@@ -1,5 +1,5 @@
 //! App weight: the bytes a browser downloads for the wizard (every file index.html loads from
-//! `dist/`: html, wasm, js, css), raw and gzip -9, against the bare Leptos counter built the same
+//! `dist/`: html, wasm, js, css, and the preset catalog the app fetches, `catalog.json`), raw and gzip -9, against the bare Leptos counter built the same
 //! way; and which crates weigh most in the wasm, from twiggy on the wasm-bindgen output before
 //! wasm-opt (the last point where function names survive).
 
@@ -25,7 +25,7 @@ pub struct FileWeight {
     pub gzip: usize,
 }
 
-/// The page's files in `dist`: html, wasm, js and css.
+/// The page's files in `dist`: html, wasm, js, css and json (the preset catalog).
 pub fn page_files(dist: &Path) -> Result<Vec<FileWeight>> {
     let mut files = Vec::new();
     let entries = std::fs::read_dir(dist).doing(|| format!("listing {}", dist.display()))?;
@@ -36,7 +36,7 @@ pub fn page_files(dist: &Path) -> Result<Vec<FileWeight>> {
         let downloaded = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "html" | "wasm" | "js" | "css"));
+            .is_some_and(|e| matches!(e, "html" | "wasm" | "js" | "css" | "json"));
         if !path.is_file() || !downloaded {
             continue;
         }

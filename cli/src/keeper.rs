@@ -98,9 +98,19 @@ impl<'s> Keeper<'s> {
         if (peer_refreshed || !want.force) && current.tokens.is_fresh(now_ms(), want.min_ttl) {
             return Ok(current.tokens);
         }
-        // At most twice: once more only when the stored refresh token changed under us.
+        // The grant a refresh spends: the refresh token, or for services that re-issue by
+        // exchanging the access token itself (`{token}`: Instagram, Facebook) the access token.
+        let exchanges_token = engine::follow_up::refresh_exchanges_access_token(&current.settings);
+        let grant = |tokens: &Tokens| {
+            if exchanges_token {
+                tokens.access_token.clone()
+            } else {
+                tokens.refresh_token.clone()
+            }
+        };
+        // At most twice: once more only when the stored grant changed under us.
         for _ in 0..2 {
-            let Some(sent) = current.tokens.refresh_token.clone() else {
+            let Some(sent) = grant(&current.tokens).filter(|grant| !grant.is_empty()) else {
                 return Err(Error::NoRefreshToken {
                     name: name.to_owned(),
                 });
@@ -110,7 +120,7 @@ impl<'s> Keeper<'s> {
                     let mut next = current.clone();
                     next.tokens = Tokens::from_response(
                         response,
-                        Some(&sent),
+                        current.tokens.refresh_token.as_deref(),
                         now_ms(),
                         current.tokens.generation + 1,
                     );
@@ -122,7 +132,7 @@ impl<'s> Keeper<'s> {
                 Err(Refused::InvalidGrant(detail)) => {
                     let reread = guard.load()?;
                     match reread {
-                        Some(reread) if reread.tokens.refresh_token.as_deref() != Some(&sent) => {
+                        Some(reread) if grant(&reread.tokens).as_deref() != Some(&sent) => {
                             if reread.tokens.is_fresh(now_ms(), want.min_ttl) {
                                 return Ok(reread.tokens);
                             }
@@ -199,7 +209,11 @@ fn refresh(name: &str, profile: &Profile) -> Result<engine::token::TokenResponse
             })
         })?;
     let answer = crate::http::send(&request).map_err(Refused::Other)?;
-    parse_answer(name, &answer).map_err(|error| match error {
+    let parsed = match &profile.settings.refresh {
+        Some(endpoint) => parse_endpoint_answer(name, endpoint, &answer),
+        None => parse_answer(name, &answer),
+    };
+    parsed.map_err(|error| match error {
         TokenAnswerError::InvalidGrant(detail) => Refused::InvalidGrant(detail),
         TokenAnswerError::Other(error) => Refused::Other(error),
     })
@@ -220,6 +234,21 @@ pub fn parse_answer(
 ) -> Result<engine::token::TokenResponse, TokenAnswerError> {
     parse_token_response(answer.status, answer.content_type.as_deref(), &answer.body)
         .map_err(|error| classify(name, error))
+}
+
+/// [`parse_answer`] for an answer of `endpoint`, read where its token path says (a wrapped answer).
+pub fn parse_endpoint_answer(
+    name: &str,
+    endpoint: &engine::EndpointSettings,
+    answer: &crate::http::Answer,
+) -> Result<engine::token::TokenResponse, TokenAnswerError> {
+    engine::follow_up::parse_endpoint_response(
+        endpoint,
+        answer.status,
+        answer.content_type.as_deref(),
+        &answer.body,
+    )
+    .map_err(|error| classify(name, error))
 }
 
 /// Maps a token error to what the user must do: re-authorize, fix settings, or retry later.

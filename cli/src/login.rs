@@ -180,17 +180,49 @@ pub fn authorize(auth: Authorization<'_>) -> Result<Authorized> {
         }
     })?;
     let answer = crate::http::send(&request)?;
-    let response =
-        crate::keeper::parse_answer(auth.name, &answer).map_err(|error| match error {
-            crate::keeper::TokenAnswerError::InvalidGrant(detail) => Error::Login(format!(
-                "the service refused the code: {detail}; run otw login again"
-            )),
-            crate::keeper::TokenAnswerError::Other(error) => error,
-        })?;
+    let response = crate::keeper::parse_endpoint_answer(auth.name, &auth.settings.token, &answer)
+        .map_err(|error| match error {
+        crate::keeper::TokenAnswerError::InvalidGrant(detail) => Error::Login(format!(
+            "the service refused the code: {detail}; run otw login again"
+        )),
+        crate::keeper::TokenAnswerError::Other(error) => error,
+    })?;
+    let response = follow_up(auth.name, auth.settings, &values, response)?;
     for per_run in ["code", "code_verifier", "state"] {
         values.remove(per_run);
     }
     Ok(Authorized { response, values })
+}
+
+/// Runs the service's follow-up exchange after the code exchange answered `first` (Instagram's
+/// short-lived → 60-day token); without one, `first` as it is.
+fn follow_up(
+    name: &str,
+    settings: &ServiceSettings,
+    values: &Vars,
+    first: engine::token::TokenResponse,
+) -> Result<engine::token::TokenResponse> {
+    let (Some(endpoint), Some(request)) = (
+        &settings.follow_up,
+        engine::follow_up::follow_up_request(settings, values, &first),
+    ) else {
+        return Ok(first);
+    };
+    let request = request.map_err(|error| Error::Settings {
+        name: name.to_owned(),
+        what: "follow-up exchange",
+        detail: error.to_string(),
+    })?;
+    let answer = crate::http::send(&request)?;
+    let second = crate::keeper::parse_endpoint_answer(name, endpoint, &answer).map_err(
+        |error| match error {
+            crate::keeper::TokenAnswerError::InvalidGrant(detail) => Error::Login(format!(
+                "the code exchange worked, but the service refused the follow-up exchange: {detail}; run otw login again"
+            )),
+            crate::keeper::TokenAnswerError::Other(error) => error,
+        },
+    )?;
+    Ok(engine::follow_up::merge(first, second))
 }
 
 /// Waits for the callback on the listener or a pasted line, with a spinner showing the time left.

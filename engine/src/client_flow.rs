@@ -64,6 +64,7 @@ impl ServiceSettings {
             authorization: client_flow.then(AuthorizationSettings::blank),
             token: EndpointSettings::blank_token(client_flow),
             refresh: Some(EndpointSettings::refresh_token("")),
+            follow_up: None,
         }
     }
 }
@@ -174,6 +175,7 @@ impl ServiceSettings {
         match which {
             Endpoint::Token => Some(self.token.client_auth),
             Endpoint::Refresh => self.refresh.as_ref().map(|r| r.client_auth),
+            Endpoint::FollowUp => self.follow_up.as_ref().map(|f| f.client_auth),
         }
     }
 
@@ -194,6 +196,11 @@ impl ServiceSettings {
             Endpoint::Refresh => {
                 if let Some(refresh) = &mut self.refresh {
                     refresh.client_auth = auth;
+                }
+            }
+            Endpoint::FollowUp => {
+                if let Some(follow_up) = &mut self.follow_up {
+                    follow_up.client_auth = auth;
                 }
             }
         }

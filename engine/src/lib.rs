@@ -11,7 +11,11 @@
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
 //! - [`request`]: the authorization URL, token and refresh requests.
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses;
-//!   [`attempt`]: one authorization attempt as a state machine.
+//!   [`attempt`]: one authorization attempt as a state machine;
+//!   [`wrapped`]: where the token is in a wrapped response; [`follow_up`]: the second exchange
+//!   some services need after the code exchange; [`explain`]: a service's known error answers
+//!   and their fixes; [`redirect_doctor`]: why a redirect URI is refused, in words;
+//!   [`self_test`]: recommended settings for a custom service from discovery and a CORS probe.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
 //! - [`usage`]: which variables settings use; [`export`]: the JSON and `.env` export shapes.
@@ -24,16 +28,21 @@ pub mod client_flow;
 pub mod discovery;
 pub mod encode;
 pub mod export;
+pub mod explain;
+pub mod follow_up;
 pub mod input;
 pub mod pkce;
+pub mod redirect_doctor;
 pub mod request;
 pub mod scopes;
+pub mod self_test;
 pub mod settings;
 pub mod template;
 pub mod token;
 pub mod usage;
 pub mod validate;
 pub mod vars;
+pub mod wrapped;
 
 pub use client_flow::ParkedFlow;
 pub use settings::*;

@@ -150,6 +150,7 @@ impl EndpointSettings {
                 param("code_verifier", "{code_verifier}", true),
             ],
             headers: Vec::new(),
+            token_path: String::new(),
         }
     }
 
@@ -396,7 +397,7 @@ pub fn refresh_request(settings: &ServiceSettings, vars: &Vars) -> Result<HttpRe
     endpoint_request(settings, refresh, Endpoint::Refresh, vars)
 }
 
-fn endpoint_request(
+pub(crate) fn endpoint_request(
     settings: &ServiceSettings,
     endpoint: &EndpointSettings,
     which: Endpoint,

@@ -25,6 +25,11 @@ pub struct ServiceSettings {
     /// How to re-issue it (step 3, "Refresh token settings" tab); `None` when the service has no refresh.
     #[serde(default)]
     pub refresh: Option<EndpointSettings>,
+    /// A second exchange run automatically after the code exchange, whose answer replaces the
+    /// access token (Instagram's one-hour token → 60-day token); `{token}` is the access token the
+    /// code exchange returned. See `crate::follow_up`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<EndpointSettings>,
 }
 
 fn default_client_id_label() -> String {
@@ -166,6 +171,10 @@ pub struct EndpointSettings {
     /// Extra request headers (templates).
     #[serde(default)]
     pub headers: Vec<Param>,
+    /// Where the access token is in a wrapped answer, e.g. `data[0].access_token` (see
+    /// `crate::wrapped`); empty for the usual top-level `access_token`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token_path: String,
 }
 
 /// HTTP method of a token endpoint call.

@@ -206,6 +206,24 @@ pub fn parse_token_response(
     content_type: Option<&str>,
     body: &str,
 ) -> Result<TokenResponse, TokenError> {
+    parse_token_response_at(
+        status,
+        content_type,
+        body,
+        &crate::wrapped::TokenPath::top_level(),
+    )
+}
+
+/// [`parse_token_response`] for a service that wraps its answer: `path` says where the access
+/// token is (`data[0].access_token`), and the other fields are read beside it. A body where the
+/// path leads nowhere is read at the top level, so a service that documents a wrapped shape but
+/// answers flat still works. Errors are always read at the top level.
+pub fn parse_token_response_at(
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+    path: &crate::wrapped::TokenPath,
+) -> Result<TokenResponse, TokenError> {
     let success = (200..300).contains(&status);
     let Some(fields) = parse_fields(content_type, body) else {
         let excerpt = excerpt(body);
@@ -224,13 +242,17 @@ pub fn parse_token_response(
             excerpt: excerpt(body),
         });
     }
+    let (fields, token_name) = match path.find(&fields) {
+        Some((inner, name)) => (inner, name),
+        None => (fields, "access_token"),
+    };
     let text = |name: &str| {
         fields
             .get(name)
             .and_then(value_text)
             .filter(|value| !value.is_empty())
     };
-    let Some(access_token) = text("access_token") else {
+    let Some(access_token) = text(token_name) else {
         return Err(TokenError::MissingAccessToken {
             fields: fields.keys().cloned().collect(),
         });

@@ -20,6 +20,8 @@ pub enum Endpoint {
     Token,
     /// Re-issuing it (step 3, "Refresh token settings").
     Refresh,
+    /// The second exchange run after the code exchange (`ServiceSettings::follow_up`).
+    FollowUp,
 }
 
 impl Endpoint {
@@ -28,6 +30,7 @@ impl Endpoint {
         match self {
             Self::Token => "Token",
             Self::Refresh => "Refresh",
+            Self::FollowUp => "Follow-up exchange",
         }
     }
 }
@@ -58,6 +61,8 @@ pub enum Field {
     Header(Endpoint, String),
     /// The endpoint's client authentication.
     ClientAuth(Endpoint),
+    /// Where the access token is in the endpoint's answer.
+    TokenPath(Endpoint),
 }
 
 impl Field {
@@ -69,7 +74,8 @@ impl Field {
             | Self::ClientAuth(e)
             | Self::Query(e, _)
             | Self::Body(e, _)
-            | Self::Header(e, _) => Some(*e),
+            | Self::Header(e, _)
+            | Self::TokenPath(e) => Some(*e),
             _ => None,
         }
     }
@@ -118,6 +124,7 @@ impl fmt::Display for Field {
             Self::Body(endpoint, name) => write!(f, "{} body parameter `{name}`", endpoint.label()),
             Self::Header(endpoint, name) => write!(f, "{} header `{name}`", endpoint.label()),
             Self::ClientAuth(endpoint) => write!(f, "{} client authentication", endpoint.label()),
+            Self::TokenPath(endpoint) => write!(f, "{} token path", endpoint.label()),
         }
     }
 }
@@ -170,6 +177,9 @@ pub enum Problem {
     /// The endpoint has no grant type.
     #[error("the grant type is empty")]
     EmptyGrantType,
+    /// The token path does not parse.
+    #[error(transparent)]
+    TokenPath(#[from] crate::wrapped::PathError),
     /// The code verifier is not a valid PKCE verifier.
     #[error(transparent)]
     Pkce(#[from] PkceError),
@@ -251,6 +261,9 @@ impl ServiceSettings {
         if let Some(refresh) = &self.refresh {
             check_endpoint(refresh, Endpoint::Refresh, &known, &sample, &mut errors);
         }
+        if let Some(follow_up) = &self.follow_up {
+            check_endpoint(follow_up, Endpoint::FollowUp, &known, &sample, &mut errors);
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -312,6 +325,9 @@ fn check_endpoint(
     errors: &mut Vec<SettingsError>,
 ) {
     check_url(&endpoint.url, Field::Url(which), known, sample, errors);
+    if let Err(error) = crate::wrapped::TokenPath::parse(&endpoint.token_path) {
+        errors.push(SettingsError::new(Field::TokenPath(which), error));
+    }
     if endpoint.grant_type.trim().is_empty() {
         errors.push(SettingsError::new(
             Field::GrantType(which),

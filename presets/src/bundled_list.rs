@@ -3,13 +3,19 @@
 
 /// The bundled preset files under `data/`, by file name.
 pub const BUNDLED_FILES: &[&str] = &[
-    "business-central-online.toml",
+    "atlassian.toml",
+    "box.toml",
     "business-central-on-premises.toml",
+    "business-central-online.toml",
     "constant-contact.toml",
     "criteo.toml",
     "dayforce.toml",
+    "docusign.toml",
+    "dropbox.toml",
     "facebook.toml",
+    "github.toml",
     "google-cloud.toml",
+    "hubspot.toml",
     "instagram.toml",
     "linkedin.toml",
     "mailchimp.toml",
@@ -17,6 +23,12 @@ pub const BUNDLED_FILES: &[&str] = &[
     "netsuite.toml",
     "pinterest.toml",
     "quickbooks.toml",
+    "salesforce.toml",
+    "shopify.toml",
+    "slack.toml",
     "twitter.toml",
+    "xero.toml",
     "youtube.toml",
+    "zoho-crm.toml",
+    "zoom.toml",
 ];

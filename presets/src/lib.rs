@@ -17,7 +17,6 @@
 //! parser runs at build time (and in tests), never in the browser.
 
 use std::fmt;
-use std::sync::LazyLock;
 
 use engine::ServiceSettings;
 use serde::{Deserialize, Serialize};
@@ -31,7 +30,12 @@ pub use config::{CONFIG_FORMAT_VERSION, ConfigError, ConfigFile};
 
 /// The bundled presets as JSON, one object per line in the order of [`BUNDLED_FILES`]: `build.rs`
 /// converts the TOML files, so the wasm app needs no TOML parser.
+#[cfg(feature = "bundled")]
 const BUNDLED_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/presets.jsonl"));
+
+/// The catalog installed at run time (without the `bundled` feature: the wasm app).
+#[cfg(not(feature = "bundled"))]
+static INSTALLED: std::sync::OnceLock<Vec<Preset>> = std::sync::OnceLock::new();
 
 /// One pre-configured service: its settings plus what a user needs to know around them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +58,13 @@ pub struct Preset {
     pub notes: Notes,
     /// The settings the wizard starts from.
     pub settings: ServiceSettings,
+    /// Where the service's redirect URIs are registered and what it accepts (`[redirect]`), for
+    /// the redirect doctor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<engine::redirect_doctor::RedirectRules>,
+    /// The service's known error answers with their fixes (`[[errors]]`), most specific first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<engine::explain::KnownError>,
 }
 
 /// Short advice about a service, in the user's terms.
@@ -70,13 +81,65 @@ pub struct Notes {
     pub lifetimes: String,
 }
 
-/// The bundled presets, sorted by name (case-insensitively).
+/// The presets, sorted by name (case-insensitively): the bundled ones with the `bundled` feature,
+/// else the catalog given to [`install`] (none before).
+pub fn all() -> &'static [Preset] {
+    #[cfg(feature = "bundled")]
+    return bundled();
+    #[cfg(not(feature = "bundled"))]
+    INSTALLED.get().map_or(&[], Vec::as_slice)
+}
+
+/// Installs the catalog the app fetched; `false` when one was installed already (it stays), or
+/// with the `bundled` feature, whose compiled-in presets are always the ones used.
+pub fn install(presets: Vec<Preset>) -> bool {
+    #[cfg(feature = "bundled")]
+    {
+        drop(presets);
+        false
+    }
+    #[cfg(not(feature = "bundled"))]
+    INSTALLED.set(presets).is_ok()
+}
+
+/// The catalog file the app fetches (`catalog.json`): every preset, sorted as [`all`] sorts them.
+pub fn catalog_json(presets: &[Preset]) -> String {
+    let mut json = serde_json::to_string(presets).expect("presets always serialize to JSON");
+    json.push('\n');
+    json
+}
+
+/// Reads a catalog file as strictly as the bundled presets are read (unknown keys are errors,
+/// every preset checked); the presets come back sorted by name.
+pub fn parse_catalog(json: &str) -> Result<Vec<Preset>, PresetError> {
+    let read: Vec<Preset> = serde_json::from_str(json).map_err(|error| PresetError::Syntax {
+        file: "catalog.json".to_owned(),
+        message: error.to_string(),
+    })?;
+    let mut presets = read
+        .into_iter()
+        .map(|preset| checked(&format!("catalog.json ({})", preset.id), preset))
+        .collect::<Result<Vec<_>, _>>()?;
+    sort_by_name(&mut presets);
+    Ok(presets)
+}
+
+fn sort_by_name(presets: &mut [Preset]) {
+    presets.sort_by(|a, b| {
+        sort_key(&a.name)
+            .cmp(&sort_key(&b.name))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// The bundled presets, read once.
 ///
 /// # Panics
 /// Never for a build that passed its tests: the bundled files are checked by the crate's tests,
 /// so a failure here is a defect in `data/`, reported with the file and the key.
-pub fn all() -> &'static [Preset] {
-    static ALL: LazyLock<Vec<Preset>> = LazyLock::new(|| {
+#[cfg(feature = "bundled")]
+fn bundled() -> &'static [Preset] {
+    static ALL: std::sync::LazyLock<Vec<Preset>> = std::sync::LazyLock::new(|| {
         let lines: Vec<&str> = BUNDLED_JSON.lines().collect();
         assert_eq!(
             lines.len(),
@@ -91,11 +154,7 @@ pub fn all() -> &'static [Preset] {
                     .unwrap_or_else(|error| panic!("bundled preset is broken: {error}"))
             })
             .collect();
-        presets.sort_by(|a, b| {
-            sort_key(&a.name)
-                .cmp(&sort_key(&b.name))
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        sort_by_name(&mut presets);
         presets
     });
     &ALL
@@ -116,7 +175,7 @@ pub fn bundled_file_names() -> &'static [&'static str] {
     BUNDLED_FILES
 }
 
-/// The hosts the bundled presets' token and refresh calls go to, sorted and without duplicates.
+/// The hosts the bundled presets' token, refresh and follow-up calls go to, sorted and without duplicates.
 ///
 /// A host label that holds a variable becomes `*`, so `https://{account_id}.suitetalk.api.netsuite.com/…`
 /// gives `*.suitetalk.api.netsuite.com`. A `*` stands for whatever the variable holds, which may be
@@ -125,7 +184,9 @@ pub fn token_host_patterns() -> Vec<String> {
     let mut hosts: Vec<String> = all()
         .iter()
         .flat_map(|preset| {
-            std::iter::once(&preset.settings.token).chain(preset.settings.refresh.as_ref())
+            std::iter::once(&preset.settings.token)
+                .chain(preset.settings.refresh.as_ref())
+                .chain(preset.settings.follow_up.as_ref())
         })
         .filter_map(|endpoint| host_pattern(&endpoint.url))
         .collect();
@@ -226,6 +287,7 @@ pub fn parse(file_name: &str, text: &str) -> Result<Preset, PresetError> {
 }
 
 /// One line of [`BUNDLED_JSON`], read as strictly as `parse` reads the TOML.
+#[cfg(feature = "bundled")]
 fn from_bundled_json(file_name: &str, json: &str) -> Result<Preset, PresetError> {
     let preset: Preset = serde_json::from_str(json).map_err(|error| PresetError::Syntax {
         file: file_name.to_owned(),
@@ -302,6 +364,14 @@ impl Preset {
         for (key, value) in notes {
             if value.trim().is_empty() {
                 report(key, "is empty".to_owned());
+            }
+        }
+        for message in self.redirect.iter().flat_map(|rules| rules.check()) {
+            report("redirect", message);
+        }
+        for (index, entry) in self.errors.iter().enumerate() {
+            for message in entry.check() {
+                report(&format!("errors[{index}]"), message);
             }
         }
         if let Err(errors) = self.settings.validate() {

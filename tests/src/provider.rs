@@ -14,6 +14,8 @@
 //! | `POST /token-form` | the same, answered `application/x-www-form-urlencoded` (like GitHub's default) |
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
+//! | `/ig/…` | Instagram's wrapped code exchange, `ig_exchange_token` and `ig_refresh_token` ([`instagram`]) |
+//! | `/ms/token`, `/google/token` | `POST /token`'s checks, refusals worded as Microsoft's and Google's token endpoints word them ([`services`]) |
 //! | `GET /echo` | a page that shows the parameters it received: a redirect URI that is not the relay, for "paste the code" tests |
 //! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata (it says the answers carry `iss`) |
 //!
@@ -36,6 +38,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
+pub mod instagram;
+pub mod services;
 #[cfg(test)]
 mod tests;
 
@@ -498,6 +502,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/echo", get(echo))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
+        .merge(instagram::routes())
+        .merge(services::routes())
         .with_state(shared)
 }
 

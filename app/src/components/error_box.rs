@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::KnownFix;
 use crate::state::CallFailure;
 
 /// Shows the OAuth error, its description, the HTTP status and the advice, each under its own test id.
@@ -44,14 +45,20 @@ pub fn ErrorBox(
                         {failure
                             .redirect_uris
                             .map(|(authorized, sent)| {
+                                let difference = differences(&sent, &authorized);
                                 view! {
                                     <dt>"Redirect URI when authorizing"</dt>
                                     <dd><code class="wrap">{authorized}</code></dd>
                                     <dt>"Redirect URI in this request"</dt>
                                     <dd><code class="wrap">{sent}</code></dd>
+                                    <dt>"Difference"</dt>
+                                    <dd data-testid="error-redirect-differences">
+                                        {difference}
+                                    </dd>
                                 }
                             })}
                     </dl>
+                    {failure.known_fix.map(|(service, fix)| view! { <KnownFix service fix /> })}
                     {failure.hint.map(|hint| view! { <p class="hint" data-testid="error-hint">{hint}</p> })}
                     {failure
                         .raw
@@ -67,5 +74,19 @@ pub fn ErrorBox(
                 </div>
             }
         })
+    }
+}
+
+/// The redirect doctor's words for how the two URIs differ (the service compares them exactly).
+fn differences(sent: &str, authorized: &str) -> String {
+    let found = engine::redirect_doctor::compare(sent, authorized, false);
+    if found.is_empty() {
+        "None: the same URI was sent both times, so it is the registration at the service that differs.".to_owned()
+    } else {
+        found
+            .iter()
+            .map(|d| d.message())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }

@@ -4,6 +4,8 @@ mod choice;
 mod countdown;
 mod error_box;
 mod field;
+mod known_fix;
+mod redirect_doctor;
 mod step_nav;
 
 pub use choice::{Choice, ChoiceField};
@@ -12,4 +14,6 @@ pub use error_box::ErrorBox;
 pub use field::{
     CheckboxField, CopyButton, Drafts, SecretField, SelectField, StatusLine, TextArea, TextField,
 };
+pub use known_fix::KnownFix;
+pub use redirect_doctor::RedirectDoctor;
 pub use step_nav::{StepIndicator, StepNav};

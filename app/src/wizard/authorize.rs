@@ -5,7 +5,8 @@ use engine::{Param, PkceMethod, ScopeSeparator, SpaceEncoding};
 use leptos::prelude::*;
 
 use crate::components::{
-    CheckboxField, ChoiceField, CopyButton, Countdown, StatusLine, TextArea, TextField,
+    CheckboxField, ChoiceField, CopyButton, Countdown, RedirectDoctor, StatusLine, TextArea,
+    TextField,
 };
 use crate::state::WizardState;
 use crate::wizard::Step;
@@ -182,6 +183,9 @@ fn Registration() -> impl IntoView {
                         })
                 }}
                 {move || redirect_note().map(|note| view! { <p class="help">{note}</p> })}
+                {move || state.preset().and_then(|p| p.redirect.clone().map(|rules| view! {
+                    <RedirectDoctor service=p.name.clone() rules sent=state.redirect_uri />
+                }))}
             </div>
         </section>
     }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use engine::explain::{ErrorAnswer, explain};
+use engine::follow_up::{follow_up_request, merge, parse_endpoint_response};
 use engine::request::{HttpRequest, refresh_request, token_request};
 use engine::token::{TokenError, parse_token_response};
 use leptos::prelude::*;
@@ -156,7 +158,33 @@ async fn call(state: WizardState, kind: CallKind) {
             return;
         }
     };
-    match parse_token_response(reply.status, reply.content_type(), &reply.body) {
+    let parsed = untrack(|| {
+        state.settings.with(|settings| {
+            match kind {
+                CallKind::Bearer => Some(&settings.token),
+                CallKind::Refresh => settings.refresh.as_ref(),
+            }
+            .map_or_else(
+                || parse_token_response(reply.status, reply.content_type(), &reply.body),
+                |endpoint| {
+                    parse_endpoint_response(
+                        endpoint,
+                        reply.status,
+                        reply.content_type(),
+                        &reply.body,
+                    )
+                },
+            )
+        })
+    });
+    let (parsed, reply) = match (parsed, kind) {
+        (Ok(first), CallKind::Bearer) => match follow_up(state, relay.as_ref(), first).await {
+            Ok((response, follow_up_reply)) => (Ok(response), follow_up_reply.unwrap_or(reply)),
+            Err(failure) => return state.failure.set(Some(failure)),
+        },
+        (parsed, _) => (parsed, reply),
+    };
+    match parsed {
         Ok(mut response) => {
             let previous = state.secrets.with_untracked(|s| s.refresh_token.clone());
             response.keep_refresh_token(Some(&previous));
@@ -193,6 +221,39 @@ async fn call(state: WizardState, kind: CallKind) {
             state
                 .failure
                 .set(Some(token_failure(state, &error, client_auth, &reply.body)));
+        }
+    }
+}
+
+/// Runs the service's follow-up exchange (`ServiceSettings::follow_up`) after a code exchange
+/// answered `first`; without one, `first` as it is. The reply is the follow-up's, for display.
+async fn follow_up(
+    state: WizardState,
+    relay: Option<&api::Relay>,
+    first: engine::token::TokenResponse,
+) -> Result<(engine::token::TokenResponse, Option<api::Upstream>), CallFailure> {
+    let settings = untrack(|| state.settings.get());
+    let Some(request) = follow_up_request(&settings, &untrack(|| state.vars()), &first) else {
+        return Ok((first, None));
+    };
+    let request = request.map_err(|error| CallFailure {
+        message: format!("The token came, but the follow-up exchange cannot be built. {error}"),
+        hint: error.hint().map(str::to_owned),
+        ..CallFailure::default()
+    })?;
+    // Still inside the bearer call's action, so the page shows it in flight.
+    let reply = match relay {
+        Some(relay) => relay.proxy(&request).await,
+        None => api::direct(&request).await,
+    };
+    let reply = reply.map_err(|error| transport_failure(&error))?;
+    let endpoint = settings.follow_up.as_ref().unwrap_or(&settings.token);
+    match parse_endpoint_response(endpoint, reply.status, reply.content_type(), &reply.body) {
+        Ok(second) => Ok((merge(first, second), Some(reply))),
+        Err(error) => {
+            let mut failure = token_failure(state, &error, Some(endpoint.client_auth), &reply.body);
+            failure.message = format!("The follow-up exchange failed: {}", failure.message);
+            Err(failure)
         }
     }
 }
@@ -241,7 +302,10 @@ fn token_failure(
         }
         TokenError::MissingAccessToken { .. } => (None, None, None),
     };
-    let redirect_uris = error.is_redirect_mismatch().then(|| {
+    let known = untrack(|| state.preset())
+        .and_then(|preset| explain(&preset.errors, &ErrorAnswer::of(error)).map(|e| (preset, e)));
+    let about_redirect = known.is_some_and(|(_, entry)| entry.redirect) || error.is_redirect_mismatch();
+    let redirect_uris = about_redirect.then(|| {
         let authorized = state
             .secrets
             .with_untracked(|s| s.authorized_redirect_uri.clone());
@@ -252,11 +316,13 @@ fn token_failure(
         };
         (authorized, state.redirect_uri.get_untracked())
     });
+    let known_fix = known.map(|(preset, entry)| (preset.name.clone(), entry.fix.clone()));
     CallFailure {
         message: error.to_string(),
         code,
         description,
         status,
+        known_fix,
         hint: client_auth
             .map_or_else(|| error.hint(), |auth| error.hint_for(auth))
             .map(str::to_owned),

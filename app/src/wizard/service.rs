@@ -56,6 +56,11 @@ fn ServicePicker() -> impl IntoView {
                 />
             </div>
             <p class="visually-hidden" aria-live="polite">{move || format!("{} services shown", shown())}</p>
+            {crate::catalog::load_error().map(|why| view! {
+                <p class="field-error" data-testid="catalog-error">
+                    {format!("The list of services could not be loaded ({why}). Reload the page, or use “Customize OAuth settings”.")}
+                </p>
+            })}
             <ul class="service-list">
                 {presets::all()
                     .iter()

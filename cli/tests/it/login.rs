@@ -18,8 +18,18 @@ fn start_login(
     store: &str,
     redirect_uri: &str,
 ) -> (Child, String, mpsc::Receiver<String>) {
+    start_login_with(world, store, redirect_uri, world.settings("/token"))
+}
+
+/// [`start_login`] with other settings.
+pub fn start_login_with(
+    world: &World,
+    store: &str,
+    redirect_uri: &str,
+    settings: engine::ServiceSettings,
+) -> (Child, String, mpsc::Receiver<String>) {
     let vars = Vars::new().with("client_id", "e2e-client");
-    let config = ConfigFile::new(None, world.settings("/token"), &vars, false);
+    let config = ConfigFile::new(None, settings, &vars, false);
     let file = world.dir.path().join("settings.json");
     std::fs::write(&file, config.to_json()).unwrap();
     let home = world.folder("home");
@@ -58,7 +68,7 @@ fn start_login(
     (child, url, lines)
 }
 
-fn rest(lines: &mpsc::Receiver<String>) -> String {
+pub fn rest(lines: &mpsc::Receiver<String>) -> String {
     let mut text = String::new();
     while let Ok(line) = lines.recv_timeout(Duration::from_secs(5)) {
         text.push_str(&line);

@@ -25,6 +25,7 @@ fn with_flow() -> ServiceSettings {
         authorization: Some(auth),
         token: EndpointSettings::authorization_code("https://id.example/token"),
         refresh: Some(EndpointSettings::refresh_token("https://id.example/token")),
+        follow_up: None,
     }
 }
 

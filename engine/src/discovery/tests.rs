@@ -18,8 +18,10 @@ fn bare_settings() -> ServiceSettings {
             body_format: BodyFormat::Form,
             body: Vec::new(),
             headers: Vec::new(),
+            token_path: String::new(),
         },
         refresh: None,
+        follow_up: None,
     }
 }
 

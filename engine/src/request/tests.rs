@@ -30,6 +30,7 @@ fn google() -> ServiceSettings {
         refresh: Some(EndpointSettings::refresh_token(
             "https://oauth2.googleapis.com/token",
         )),
+        follow_up: None,
     }
 }
 

@@ -41,6 +41,7 @@ fn settings() -> ServiceSettings {
         refresh: Some(EndpointSettings::refresh_token(
             "https://login.example.com/{tenant}/token",
         )),
+        follow_up: None,
     }
 }
 

@@ -52,9 +52,11 @@ fn settings(method: HttpMethod, body_format: BodyFormat) -> ServiceSettings {
                 p("v", "{v}"),
             ],
             headers: Vec::new(),
+            token_path: String::new(),
             ..EndpointSettings::authorization_code("https://api.example.com/oauth/token")
         },
         refresh: None,
+        follow_up: None,
     }
 }
 

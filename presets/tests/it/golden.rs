@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use engine::follow_up::follow_up_request;
 use engine::request::{HttpRequest, authorization_url, refresh_request, token_request};
 use presets::{Preset, all};
 
@@ -91,6 +92,27 @@ fn render(preset: &Preset) -> String {
     match token_request(&preset.settings, &vars) {
         Ok(request) => describe_request(&request, &mut out),
         Err(error) => panic!("{}: token request: {error}", preset.id),
+    }
+    if !preset.settings.token.token_path.is_empty() {
+        let _ = writeln!(out, "  token read at: {}", preset.settings.token.token_path);
+    }
+
+    // Only presets with a follow-up exchange get the section, so the others' files stay as they were.
+    let first = engine::token::parse_token_response(
+        200,
+        Some("application/json"),
+        r#"{"access_token": "sample-first-access-token", "expires_in": 3600}"#,
+    )
+    .expect("sample answer parses");
+    if let Some(follow_up) = follow_up_request(&preset.settings, &vars, &first) {
+        let _ = writeln!(
+            out,
+            "\n## Follow-up exchange (after a code exchange that gave sample-first-access-token)"
+        );
+        match follow_up {
+            Ok(request) => describe_request(&request, &mut out),
+            Err(error) => panic!("{}: follow-up request: {error}", preset.id),
+        }
     }
 
     let _ = writeln!(out, "\n## Refresh request");

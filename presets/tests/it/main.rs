@@ -2,7 +2,10 @@
 //! produces, and the exported configuration format. One test binary (see the style guide).
 
 mod bundled;
+mod catalog;
 mod config;
+mod explainer;
+mod facts;
 mod golden;
 mod sample;
 mod token_hosts;

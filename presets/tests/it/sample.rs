@@ -48,6 +48,9 @@ pub fn sample_value(name: &str) -> String {
         "company_id" => "samplecompany",
         "server_app" => "11111111-2222-3333-4444-555555555555",
         "realmId" => "9341453000000000",
+        "shop" => "sample-shop",
+        "location" => "us",
+        "accounts-server" => "https://accounts.zoho.com",
         _ => "sample",
     }
     .to_owned()

@@ -19,3 +19,16 @@ fn the_relays_token_host_list_is_current() {
         path.display()
     );
 }
+
+/// A wildcard may stand for a subdomain, never for the domain a relay trusts: `accounts.zoho.*`
+/// would let the relay call `accounts.zoho.attacker.example`.
+#[test]
+fn no_token_host_pattern_leaves_the_domain_open() {
+    for pattern in presets::token_host_patterns() {
+        let labels: Vec<&str> = pattern.split('.').collect();
+        assert!(
+            labels.len() >= 2 && labels[labels.len() - 2..].iter().all(|label| *label != "*"),
+            "{pattern}: the last two labels must be literal"
+        );
+    }
+}

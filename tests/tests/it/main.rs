@@ -9,11 +9,14 @@
 mod authorization;
 mod clients;
 mod errors;
+mod explainer;
 mod flows;
+mod follow_up;
 mod input_kept;
 mod persistence;
 mod preset_flow;
 mod redirect_capture;
+mod redirect_doctor;
 mod refresh;
 mod scripts_export;
 mod token_endpoints;
@@ -63,6 +66,18 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("service_errors_show_description_and_hint", |w| {
         Box::pin(errors::service_errors_show_description_and_hint(w))
     }),
+    ("microsoft_wrong_secret_gets_the_known_fix", |w| {
+        Box::pin(explainer::microsoft_wrong_secret_gets_the_known_fix(w))
+    }),
+    ("google_refusals_get_the_known_fix", |w| {
+        Box::pin(explainer::google_refusals_get_the_known_fix(w))
+    }),
+    ("google_redirect_doctor_and_mismatch", |w| {
+        Box::pin(redirect_doctor::google_redirect_doctor_and_mismatch(w))
+    }),
+    ("microsoft_redirect_doctor_and_mismatch", |w| {
+        Box::pin(redirect_doctor::microsoft_redirect_doctor_and_mismatch(w))
+    }),
     ("authorization_denied_is_explained", |w| {
         Box::pin(errors::authorization_denied_is_explained(w))
     }),
@@ -85,6 +100,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("get_exchange_reissues_with_token_variable", |w| {
         Box::pin(refresh::get_exchange_reissues_with_token_variable(w))
     }),
+    (
+        "instagram_code_exchange_is_followed_by_the_long_lived_exchange",
+        |w| Box::pin(follow_up::instagram_code_exchange_is_followed_by_the_long_lived_exchange(w)),
+    ),
     ("static_hosted_page_gets_code_through_relay_pickup", |w| {
         Box::pin(redirect_capture::static_hosted_page_gets_code_through_relay_pickup(w))
     }),
