@@ -8,6 +8,7 @@ pub mod api;
 pub mod browser;
 pub mod components;
 pub mod lines;
+pub mod seal;
 pub mod settings_panel;
 pub mod state;
 pub mod storage;
