@@ -74,21 +74,28 @@ impl SealKey {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
+/// The wizard's side in Rust, for the relay's tests and benchmarks (the wizard itself opens with
+/// WebCrypto, `app/src/seal.rs`).
+pub mod receiver {
     use super::*;
     use hpke::{Kem as _, OpModeR};
 
-    /// Why opening failed (the wizard's words for these live in `app/src/seal.rs`).
+    /// The private key type.
+    pub type PrivateKey = <Kem as hpke::Kem>::PrivateKey;
+
+    /// Why opening failed (the wizard's own words for these are in `app/src/seal.rs`).
     #[derive(Debug, PartialEq, Eq)]
     pub enum OpenError {
+        /// Not base64url.
         NotBase64,
+        /// Shorter than a key and a tag.
         TooShort,
+        /// Altered, truncated, or sealed to another key.
         Refused,
     }
 
     /// The receiver's side, as the wizard does it in WebCrypto.
-    pub fn open(sk: &<Kem as hpke::Kem>::PrivateKey, sealed: &str) -> Result<String, OpenError> {
+    pub fn open(sk: &PrivateKey, sealed: &str) -> Result<String, OpenError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(sealed)
             .map_err(|_| OpenError::NotBase64)?;
@@ -110,10 +117,17 @@ pub(crate) mod tests {
         String::from_utf8(plain).map_err(|_| OpenError::Refused)
     }
 
-    pub fn key_pair() -> (<Kem as hpke::Kem>::PrivateKey, String) {
+    /// A fresh key pair: the private key, and the public key as the wizard registers it.
+    pub fn key_pair() -> (PrivateKey, String) {
         let (sk, pk) = Kem::gen_keypair();
         (sk, URL_SAFE_NO_PAD.encode(pk.to_bytes()))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::receiver::{OpenError, key_pair, open};
+    use super::*;
 
     #[test]
     fn sealed_opens_with_the_right_key_only() {

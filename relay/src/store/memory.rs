@@ -385,7 +385,7 @@ mod tests {
     #[tokio::test]
     async fn a_registered_key_means_only_sealed_bytes_are_kept() {
         let store = store(10, 10);
-        let (sk, pk) = crate::seal::tests::key_pair();
+        let (sk, pk) = crate::seal::receiver::key_pair();
         let key = SealKey::parse(&pk).unwrap();
         store
             .register(Registration {
@@ -404,7 +404,7 @@ mod tests {
             .await;
         assert_eq!(picked, Pickup::Ready(Kept::Sealed(sealed.clone())));
         assert_eq!(
-            crate::seal::tests::open(&sk, &sealed).unwrap(),
+            crate::seal::receiver::open(&sk, &sealed).unwrap(),
             "code=abc&state=s1"
         );
     }

@@ -9,6 +9,7 @@
 mod authorization;
 mod clients;
 mod errors;
+mod fleet;
 mod flows;
 mod input_kept;
 mod persistence;
@@ -87,6 +88,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("static_hosted_page_gets_code_through_relay_pickup", |w| {
         Box::pin(redirect_capture::static_hosted_page_gets_code_through_relay_pickup(w))
+    }),
+    ("fleet_behind_nginx_delivers_every_code_sealed", |w| {
+        Box::pin(fleet::fleet_behind_nginx_delivers_every_code_sealed(w))
     }),
     ("local_listener_catches_loopback_redirect", |w| {
         Box::pin(redirect_capture::local_listener_catches_loopback_redirect(
