@@ -160,6 +160,28 @@ mod tests {
             .unwrap(),
             json!({"redirect_uri": "http://localhost:49152", "expires_in": 300})
         );
+        let sealed = PickedUp {
+            sealed: Some("BASE64URL".into()),
+            ..PickedUp::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&sealed).unwrap(),
+            json!({"sealed": "BASE64URL"})
+        );
+        let plain: PickedUp =
+            serde_json::from_value(json!({"callback": "code=a&state=s"})).unwrap();
+        assert_eq!(
+            (plain.callback.as_deref(), plain.sealed),
+            (Some("code=a&state=s"), None)
+        );
+        let old_wizard: PendingRequest =
+            serde_json::from_value(json!({"state": "s", "pickup_secret": "p"})).unwrap();
+        assert_eq!(old_wizard.public_key, None);
+        assert_eq!(
+            serde_json::to_value(&old_wizard).unwrap(),
+            json!({"state": "s", "pickup_secret": "p"}),
+            "a pickup body carries no key"
+        );
         let error: ErrorBody = serde_json::from_value(json!({"error": "not_found"})).unwrap();
         assert_eq!(
             (error.error.as_str(), error.message.as_str()),
