@@ -62,6 +62,29 @@ impl Redis {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers, as with a Redis
+    /// that hangs; [`Redis::thaw`] lets it go on.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let sent = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status();
+            assert!(
+                sent.is_ok_and(|s| s.success()),
+                "kill {signal} redis-server"
+            );
+        }
+    }
+
     /// Starts it again on the same port with the same arguments.
     pub fn resume(&mut self) {
         let child = Command::new(REDIS_SERVER)

@@ -337,6 +337,39 @@ async fn redis_stopped_gives_503_in_bounded_time_and_started_again_recovers() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_hangs_gives_503_within_the_call_deadline() {
+    let redis = Redis::start();
+    let relays = fleet(&redis, &[]).await;
+    let (_, pk) = receiver::key_pair();
+    assert_eq!(
+        register(&relays[0], "warm", &pk).await.0,
+        StatusCode::CREATED
+    );
+    redis.freeze();
+    let started = Instant::now();
+    let (status, body) = register(&relays[1], "frozen", &pk).await;
+    let took = started.elapsed();
+    redis.thaw();
+    assert_eq!(
+        (status, error_code(&body)),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "\"store_unavailable\"".into()
+        )
+    );
+    // The call deadline is 2 s; far below the request deadline (35 s).
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while register(&relays[1], "thawed", &pk).await.0 != StatusCode::CREATED {
+        assert!(Instant::now() < deadline, "no recovery after the freeze");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for relay in relays {
+        relay.stop().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_public_relay_refuses_unsealed_and_malformed_keys() {
     let relay = LiveRelay::start(&["--public"], StaticLookup::new()).await;
