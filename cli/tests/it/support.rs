@@ -3,8 +3,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use e2e::provider::{Provider, ProviderConfig};
 use engine::{ServiceSettings, Vars};
