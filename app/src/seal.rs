@@ -1,7 +1,7 @@
 //! Sealed callbacks, the wizard's side: a fresh P-256 key pair per authorization (WebCrypto, the
 //! private key never extractable), and opening what the relay sealed to it — HPKE (RFC 9180)
 //! base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, written with WebCrypto's
-//! ECDH, HMAC-SHA256 and AES-GCM so no crypto crate goes into the wasm. The relay's side and the
+//! ECDH, HKDF-SHA256 and AES-GCM so no crypto crate goes into the wasm. The relay's side and the
 //! format: relay/src/seal.rs, relay/README.md "Sealed callbacks".
 //!
 //! Interface: [`new_key`] before registering a state, [`open`] after its pickup.
@@ -15,13 +15,23 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
-/// Must equal the relay's `seal::INFO`.
-const INFO: &[u8] = b"oauth-token-wizard callback v1";
 const POINT_LEN: usize = 65;
 const TAG_LEN: usize = 16;
 /// KEM 0x0010 (DHKEM(P-256, HKDF-SHA256)), KDF 0x0001 (HKDF-SHA256), AEAD 0x0001 (AES-128-GCM).
 const KEM_SUITE: &[u8] = b"KEM\x00\x10";
 const HPKE_SUITE: &[u8] = b"HPKE\x00\x10\x00\x01\x00\x01";
+/// mode_base (0x00) ‖ psk_id_hash ‖ info_hash, fixed for this suite without a PSK and with the relay's
+/// `seal::INFO` (`oauth-token-wizard callback v1`): LabeledExtract("", "psk_id_hash", "") and
+/// LabeledExtract("", "info_hash", INFO), computed once
+/// (Python's hmac) rather than in every tab. A wrong byte and no callback opens (the e2e
+/// scenarios would fail).
+const KEY_SCHEDULE_CONTEXT: [u8; 65] = [
+    0x00, 0xb8, 0x8d, 0x4e, 0x6d, 0x91, 0x75, 0x9e, 0x65, 0xe8, 0x7c, 0x47, 0x0e, 0x8b, 0x91, 0x41,
+    0x11, 0x3e, 0x9a, 0xd5, 0xf0, 0xc8, 0xce, 0xef, 0xc1, 0xe0, 0x88, 0xc8, 0x2e, 0x69, 0x80, 0x50,
+    0x07, 0x96, 0xd3, 0xa4, 0x35, 0x7e, 0x96, 0x64, 0x97, 0x8b, 0x4b, 0x00, 0x27, 0x88, 0x48, 0xdf,
+    0xbb, 0xff, 0xeb, 0x48, 0x00, 0xeb, 0xa0, 0x18, 0x38, 0xd2, 0xd6, 0x40, 0x8b, 0x1b, 0x8e, 0xc3,
+    0xe7,
+];
 
 /// Why a sealed callback could not be opened (or a key made).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -165,25 +175,31 @@ pub async fn open(state: &str, sealed: &str) -> Result<String, SealError> {
         )
         .await?,
     );
-    let eae_prk = labeled_extract(&subtle, KEM_SUITE, &[], "eae_prk", &dh).await?;
+    // shared_secret = LabeledExpand(LabeledExtract("", "eae_prk", dh), "shared_secret", enc ‖ pkR).
     let kem_context = [enc, &public].concat();
-    let shared = labeled_expand(
+    let shared = hkdf(
         &subtle,
-        KEM_SUITE,
-        &eae_prk,
-        "shared_secret",
-        &kem_context,
+        &labeled(KEM_SUITE, "eae_prk", &dh),
+        &[],
+        &[
+            &32u16.to_be_bytes()[..],
+            &labeled(KEM_SUITE, "shared_secret", &kem_context),
+        ]
+        .concat(),
         32,
     )
     .await?;
-
-    // Key schedule, mode_base (0x00) with no PSK.
-    let psk_id_hash = labeled_extract(&subtle, HPKE_SUITE, &[], "psk_id_hash", &[]).await?;
-    let info_hash = labeled_extract(&subtle, HPKE_SUITE, &[], "info_hash", INFO).await?;
-    let context = [&[0u8][..], &psk_id_hash, &info_hash].concat();
-    let secret = labeled_extract(&subtle, HPKE_SUITE, &shared, "secret", &[]).await?;
-    let key = labeled_expand(&subtle, HPKE_SUITE, &secret, "key", &context, 16).await?;
-    let nonce = labeled_expand(&subtle, HPKE_SUITE, &secret, "base_nonce", &context, 12).await?;
+    // Key schedule: secret = LabeledExtract(shared_secret, "secret", ""), then key and base_nonce.
+    let secret = labeled(HPKE_SUITE, "secret", &[]);
+    let expand = |label: &str, len: u16| {
+        [
+            &len.to_be_bytes()[..],
+            &labeled(HPKE_SUITE, label, &KEY_SCHEDULE_CONTEXT),
+        ]
+        .concat()
+    };
+    let key = hkdf(&subtle, &secret, &shared, &expand("key", 16), 16).await?;
+    let nonce = hkdf(&subtle, &secret, &shared, &expand("base_nonce", 12), 12).await?;
 
     let aes = object(&[("name", &"AES-GCM".into())]);
     let aes_key = wait(
@@ -215,63 +231,43 @@ pub async fn open(state: &str, sealed: &str) -> Result<String, SealError> {
     Ok(text)
 }
 
-async fn hmac(subtle: &SubtleCrypto, key: &[u8], data: &[u8]) -> Result<Vec<u8>, SealError> {
-    // HMAC pads short keys with zeros, so HKDF's empty salt is 32 zero bytes (WebCrypto refuses
-    // an empty HMAC key).
-    let key = if key.is_empty() { &[0u8; 32][..] } else { key };
-    let params = object(&[("name", &"HMAC".into()), ("hash", &"SHA-256".into())]);
+/// "HPKE-v1" ‖ suite ‖ label ‖ data: RFC 9180's labeled input.
+fn labeled(suite: &[u8], label: &str, data: &[u8]) -> Vec<u8> {
+    [b"HPKE-v1", suite, label.as_bytes(), data].concat()
+}
+
+/// HKDF-SHA256 Extract(salt, ikm) then Expand(info, len) in one WebCrypto call: RFC 9180's
+/// LabeledExtract followed by LabeledExpand, given the labeled `ikm` and `info`.
+async fn hkdf(
+    subtle: &SubtleCrypto,
+    ikm: &[u8],
+    salt: &[u8],
+    info: &[u8],
+    len: u32,
+) -> Result<Vec<u8>, SealError> {
     let key = wait(
-        subtle.import_key_with_object(
+        subtle.import_key_with_str(
             "raw",
-            &Uint8Array::from(key),
-            &params,
+            &Uint8Array::from(ikm),
+            "HKDF",
             false,
-            &usages(&["sign"]),
+            &usages(&["deriveBits"]),
         ),
-        "use HMAC",
+        "use HKDF",
     )
     .await?
     .unchecked_into::<CryptoKey>();
+    let params = object(&[
+        ("name", &"HKDF".into()),
+        ("hash", &"SHA-256".into()),
+        ("salt", &Uint8Array::from(salt).into()),
+        ("info", &Uint8Array::from(info).into()),
+    ]);
     Ok(bytes(
         &wait(
-            subtle.sign_with_str_and_u8_array("HMAC", &key, data),
-            "use HMAC",
+            subtle.derive_bits_with_object(&params, &key, len * 8),
+            "use HKDF",
         )
         .await?,
     ))
-}
-
-/// RFC 9180 LabeledExtract: HKDF-Extract(salt, "HPKE-v1" ‖ suite ‖ label ‖ ikm).
-async fn labeled_extract(
-    subtle: &SubtleCrypto,
-    suite: &[u8],
-    salt: &[u8],
-    label: &str,
-    ikm: &[u8],
-) -> Result<Vec<u8>, SealError> {
-    let input = [b"HPKE-v1", suite, label.as_bytes(), ikm].concat();
-    hmac(subtle, salt, &input).await
-}
-
-/// RFC 9180 LabeledExpand for `len` ≤ 32 (one HKDF-Expand block).
-async fn labeled_expand(
-    subtle: &SubtleCrypto,
-    suite: &[u8],
-    prk: &[u8],
-    label: &str,
-    info: &[u8],
-    len: u16,
-) -> Result<Vec<u8>, SealError> {
-    let input = [
-        &len.to_be_bytes()[..],
-        b"HPKE-v1",
-        suite,
-        label.as_bytes(),
-        info,
-        &[1u8],
-    ]
-    .concat();
-    let mut block = hmac(subtle, prk, &input).await?;
-    block.truncate(usize::from(len));
-    Ok(block)
 }
