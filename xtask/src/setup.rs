@@ -170,7 +170,10 @@ pub fn redis_server() -> Result<()> {
     if Path::new("/usr/bin/redis-server").exists() {
         return Ok(());
     }
-    apt_install(&["redis-server"], "the otw and relay fleet tests need redis-server")
+    apt_install(
+        &["redis-server"],
+        "the otw and relay fleet tests need redis-server",
+    )
 }
 
 /// Debian's nginx: the relay fleet's load balancer in the browser suite, and the proxy bench's.
@@ -178,7 +181,10 @@ pub fn nginx() -> Result<()> {
     if Path::new("/usr/sbin/nginx").exists() {
         return Ok(());
     }
-    apt_install(&["nginx"], "the relay fleet scenario and the proxy bench need nginx")
+    apt_install(
+        &["nginx"],
+        "the relay fleet scenario and the proxy bench need nginx",
+    )
 }
 
 /// The cors-anywhere version the proxy benchmark compares the relay with.
