@@ -132,9 +132,13 @@ impl Relay {
         state: &str,
         pickup_secret: &str,
     ) -> Result<Registration, ApiError> {
+        let public_key = crate::seal::new_key(state)
+            .await
+            .map_err(|e| ApiError::Refused(e.to_string()))?;
         let body = to_json(&wire::PendingRequest {
             state: state.to_owned(),
             pickup_secret: pickup_secret.to_owned(),
+            public_key: Some(public_key),
         })?;
         let reply = self.call("POST", "/api/pending", Some(&body), None).await?;
         let created: wire::PendingCreated = decode(&reply)?;
@@ -175,6 +179,7 @@ impl Relay {
         let body = to_json(&wire::PendingRequest {
             state: state.to_owned(),
             pickup_secret: pickup_secret.to_owned(),
+            public_key: None,
         })?;
         let reply = self
             .call("POST", "/api/pickup", Some(&body), Some(signal))
@@ -183,7 +188,13 @@ impl Relay {
             return Ok(None);
         }
         let reply: wire::PickedUp = decode(&reply)?;
-        Ok(Some(reply.callback))
+        match (reply.sealed, reply.callback) {
+            (Some(sealed), _) => crate::seal::open(state, &sealed)
+                .await
+                .map(Some)
+                .map_err(|e| ApiError::Unexpected(e.to_string())),
+            (None, callback) => Ok(callback),
+        }
     }
 
     /// `POST /api/proxy`: sends `request` to the token endpoint through the relay.

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod components;
 pub mod lines;
 pub mod model;
+pub mod seal;
 pub mod settings_panel;
 pub mod state;
 pub mod storage;

@@ -23,6 +23,7 @@
 pub mod browser;
 pub mod cors_anywhere;
 pub mod engine;
+pub mod fleet;
 pub mod flood;
 pub mod loadgen;
 pub mod memory;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use bench::otw::OtwInputs;
 use bench::report::{Row, Status, Unit, markdown_table, text_table};
 use bench::weight::WeightInputs;
-use bench::{Plan, Result, engine, flood, memory, otw, proxy, redirect, tti, weight};
+use bench::{Plan, Result, engine, fleet, flood, memory, otw, proxy, redirect, tti, weight};
 use clap::Parser;
 
 /// Measure the wizard and the relay next to what users would pick instead, and print one table.
@@ -18,7 +18,7 @@ struct Args {
     #[arg(long)]
     smoke: bool,
     /// Only these measurements (comma-separated): weight, tti, proxy, flood, memory, redirect,
-    /// engine, otw.
+    /// engine, otw, fleet.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Section>,
     /// The workspace root (for `cargo bench -p engine`).
@@ -67,9 +67,10 @@ enum Section {
     Redirect,
     Engine,
     Otw,
+    Fleet,
 }
 
-const ALL: [Section; 8] = [
+const ALL: [Section; 9] = [
     Section::Weight,
     Section::Tti,
     Section::Proxy,
@@ -78,6 +79,7 @@ const ALL: [Section; 8] = [
     Section::Redirect,
     Section::Engine,
     Section::Otw,
+    Section::Fleet,
 ];
 
 impl Section {
@@ -91,6 +93,7 @@ impl Section {
             Section::Redirect => "redirect to wizard",
             Section::Engine => "engine render",
             Section::Otw => "otw token keeper",
+            Section::Fleet => "relay fleet on Redis",
         }
     }
 
@@ -98,7 +101,9 @@ impl Section {
     fn unit(self) -> Unit {
         match self {
             Section::Weight => Unit::Bytes,
-            Section::Tti | Section::Redirect | Section::Flood | Section::Otw => Unit::Millis,
+            Section::Tti | Section::Redirect | Section::Flood | Section::Otw | Section::Fleet => {
+                Unit::Millis
+            }
             Section::Proxy => Unit::PerSecond,
             Section::Memory => Unit::MemoryBytes,
             Section::Engine => Unit::Nanos,
@@ -212,6 +217,7 @@ async fn run_section(
         }
         Section::Flood => flood::measure(&args.relay, work, plan).await,
         Section::Memory => memory::measure(&args.relay, work, plan).await,
+        Section::Fleet => fleet::measure(&args.relay, work, plan).await,
         Section::Redirect => redirect::measure(&args.relay, &args.dist, work, plan).await,
         Section::Engine => {
             let cargo =

@@ -114,6 +114,16 @@ pub struct Config {
     #[arg(long, env = "RELAY_PROXY_CONCURRENCY", default_value_t = 32)]
     pub proxy_concurrency: usize,
 
+    /// Where pending authorizations live: `memory` (this process only) or
+    /// `redis://HOST:PORT/DB` (shared by every instance behind a load balancer).
+    #[arg(
+        long,
+        env = "RELAY_STORE",
+        default_value = "memory",
+        value_name = "memory|redis://HOST:PORT/DB"
+    )]
+    pub store: String,
+
     /// Most pending authorizations held at once.
     #[arg(long, env = "RELAY_PENDING_CAPACITY", default_value_t = 10_000)]
     pub pending_capacity: usize,

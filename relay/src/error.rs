@@ -75,6 +75,16 @@ impl AppError {
         )
     }
 
+    /// 503 `store_unavailable`: Redis did not answer in time.
+    pub fn store_unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "The relay's shared store (Redis) is not answering, so it cannot keep or hand over \
+             callbacks right now; try again in a moment.",
+        )
+    }
+
     /// 500 for faults that are the relay's own; the details go to the log, not to the client.
     pub fn internal() -> Self {
         Self::new(

@@ -33,6 +33,7 @@ pub mod headers;
 pub mod logging;
 pub mod resolver;
 pub mod routes;
+pub mod seal;
 pub mod serve;
 pub mod state;
 pub mod store;

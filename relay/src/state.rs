@@ -15,7 +15,7 @@ use crate::headers::{HeaderPolicy, HeaderPolicyError};
 use crate::resolver::{FilteringResolver, NameLookup, SystemLookup};
 use crate::routes::static_files::StaticSite;
 use crate::serve::ConnectionLimits;
-use crate::store::{PendingStore, StoreLimits};
+use crate::store::{PendingStore, RedisStore, Store, StoreLimits};
 use crate::target::{HostPattern, HostPatternError, TargetPolicy};
 use crate::tls::TlsSetupError;
 use crate::upstream::{ClientSettings, UpstreamClient};
@@ -41,6 +41,9 @@ pub enum StartError {
     /// No port for the proxy.
     #[error("--allowed-port needs at least one port")]
     NoPorts,
+    /// `--store` is neither `memory` nor a usable Redis URL.
+    #[error("--store must be `memory` or `redis://HOST:PORT/DB`: {0}")]
+    Store(String),
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
@@ -83,7 +86,7 @@ pub struct Shared {
     /// Total time a proxied call may take.
     pub upstream_timeout: Duration,
     /// Pending callbacks.
-    pub store: PendingStore,
+    pub store: Store,
     /// How long a pickup waits.
     pub long_poll: Duration,
     /// Per-address limit on every route.
@@ -269,11 +272,12 @@ impl AppState {
             Mode::Public => None,
         };
 
-        let store = PendingStore::new(StoreLimits {
+        let limits = StoreLimits {
             capacity: config.pending_capacity,
             per_ip: config.pending_per_ip,
             ttl: Duration::from_secs(config.pending_ttl_secs),
-        });
+        };
+        let store = open_store(config.store.trim(), limits)?;
 
         let static_site = StaticSite::load(config.dist.as_deref(), &connect_origins);
 
@@ -324,6 +328,24 @@ impl AppState {
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
     }
+}
+
+fn open_store(text: &str, limits: StoreLimits) -> Result<Store, StartError> {
+    if text == "memory" {
+        return Ok(Store::Memory(PendingStore::new(limits)));
+    }
+    if !text.starts_with("redis://") {
+        return Err(StartError::Store("unknown kind of store".to_owned()));
+    }
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(StartError::Store(
+            "a Redis store needs the relay's Tokio runtime".to_owned(),
+        ));
+    }
+    // The URL may hold a password: the message names the kind of fault only.
+    RedisStore::open(text, limits)
+        .map(Store::Redis)
+        .map_err(|err| StartError::Store(format!("the Redis URL is not usable ({:?})", err.kind())))
 }
 
 /// The proxy's host allowlist: `None` means any public host.

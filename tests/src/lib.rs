@@ -6,6 +6,8 @@
 //! - [`provider`]: the mock OAuth 2.0 authorization server (axum on `127.0.0.1:0`).
 //! - [`relay`](mod@crate::relay): the relay started in-process, serving the built wizard (`dist/`),
 //!   with a log of the requests it answered.
+//! - [`nginx`]: Debian's nginx balancing over relays with relay/deploy/nginx.conf.
+//! - [`mod@redis`]: Debian's redis-server on a free port (the relay fleet's shared store).
 //! - [`static_site`]: the built wizard on a plain static server of its own origin (no relay).
 //! - [`trunk`]: the README's development way, `trunk serve` with the workspace's `Trunk.toml`,
 //!   moved to free ports.
@@ -24,7 +26,9 @@ pub mod browser;
 pub mod check;
 pub mod find;
 pub mod http;
+pub mod nginx;
 pub mod provider;
+pub mod redis;
 pub mod relay;
 pub mod static_site;
 pub mod trunk;

@@ -107,6 +107,15 @@ impl RelayServer {
     /// Starts the relay serving `dist` on a free port of `127.0.0.1` with `options`, and waits
     /// until `/healthz` answers. Must be called inside a Tokio runtime.
     pub async fn start(dist: &Path, options: &RelayOptions) -> Result<RelayServer> {
+        Self::start_with(dist, options, &[]).await
+    }
+
+    /// [`RelayServer::start`] with `extra` arguments (`--public`, `--store redis://…`).
+    pub async fn start_with(
+        dist: &Path,
+        options: &RelayOptions,
+        extra: &[&str],
+    ) -> Result<RelayServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(|source| E2eError::Io {
@@ -117,7 +126,8 @@ impl RelayServer {
             doing: "reading the relay's port".to_owned(),
             source,
         })?;
-        let args = options.args(dist);
+        let mut args = options.args(dist);
+        args.extend(extra.iter().map(|arg| (*arg).to_owned()));
         let config = relay::Config::try_parse_from(&args).map_err(|e| {
             E2eError::Expectation(format!("the relay refused its test arguments: {e}"))
         })?;

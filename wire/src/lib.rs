@@ -30,13 +30,19 @@ pub struct RelayConfig {
     pub callback_path: String,
 }
 
-/// `POST /api/pending` and `POST /api/pickup`: `{"state": "...", "pickup_secret": "..."}`.
+/// `POST /api/pending` and `POST /api/pickup`: `{"state": "...", "pickup_secret": "...",
+/// "public_key": "..."}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingRequest {
     /// The `state` the wizard sends to the provider.
     pub state: String,
     /// A random secret that never appears in a URL; needed to pick the callback up.
     pub pickup_secret: String,
+    /// Registration only: the wizard's fresh P-256 public key (uncompressed point, base64url
+    /// without padding). The relay then keeps the callback only sealed to it (HPKE); a public
+    /// relay requires it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 /// `POST /api/pending`'s answer (201).
@@ -46,11 +52,17 @@ pub struct PendingCreated {
     pub expires_in: u64,
 }
 
-/// `POST /api/pickup`'s answer when the callback arrived (200; 204 means "poll again").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/pickup`'s answer when the callback arrived (200; 204 means "poll again"): one of
+/// the two fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PickedUp {
-    /// The callback's parameters as a query string (`code=..&state=..`).
-    pub callback: String,
+    /// The callback's parameters as a query string (`code=..&state=..`), for a registration
+    /// without a public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
+    /// The parameters sealed to the registered key: base64url(HPKE enc ‖ ciphertext).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 /// `POST /api/listen` (local mode): listen once on a loopback redirect URI.
@@ -147,6 +159,28 @@ mod tests {
             })
             .unwrap(),
             json!({"redirect_uri": "http://localhost:49152", "expires_in": 300})
+        );
+        let sealed = PickedUp {
+            sealed: Some("BASE64URL".into()),
+            ..PickedUp::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&sealed).unwrap(),
+            json!({"sealed": "BASE64URL"})
+        );
+        let plain: PickedUp =
+            serde_json::from_value(json!({"callback": "code=a&state=s"})).unwrap();
+        assert_eq!(
+            (plain.callback.as_deref(), plain.sealed),
+            (Some("code=a&state=s"), None)
+        );
+        let old_wizard: PendingRequest =
+            serde_json::from_value(json!({"state": "s", "pickup_secret": "p"})).unwrap();
+        assert_eq!(old_wizard.public_key, None);
+        assert_eq!(
+            serde_json::to_value(&old_wizard).unwrap(),
+            json!({"state": "s", "pickup_secret": "p"}),
+            "a pickup body carries no key"
         );
         let error: ErrorBody = serde_json::from_value(json!({"error": "not_found"})).unwrap();
         assert_eq!(

@@ -62,6 +62,7 @@ pub fn command(args: &[String]) -> Result<()> {
 /// Builds the app (unless told not to), the baseline page, the relay and the runner, then runs it.
 pub fn run(root: &Path, tools: &Tools, options: &Options) -> Result<()> {
     setup::browser()?;
+    setup::redis_server()?;
     let python = setup::python_requests(root)?;
     if options.build_app {
         build_app(tools)?;

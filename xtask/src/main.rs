@@ -96,6 +96,7 @@ fn test() -> Result<()> {
     let tools = setup::tools(&root)?;
     setup::browser()?;
     setup::redis_server()?;
+    setup::nginx()?;
     build_app(&tools)?;
     // Every crate's unit and integration tests (the app's pure logic runs natively too), the
     // browser scenarios against dist/, and the criterion benches once in test mode.

@@ -164,12 +164,27 @@ pub fn python_requests(root: &Path) -> Result<PathBuf> {
     Ok(python)
 }
 
-/// Debian's redis-server for the otw tests (they start their own on a free loopback port).
+/// Debian's redis-server for the otw and relay fleet tests (they start their own on a free
+/// loopback port).
 pub fn redis_server() -> Result<()> {
     if Path::new("/usr/bin/redis-server").exists() {
         return Ok(());
     }
-    apt_install(&["redis-server"], "the otw tests need redis-server")
+    apt_install(
+        &["redis-server"],
+        "the otw and relay fleet tests need redis-server",
+    )
+}
+
+/// Debian's nginx: the relay fleet's load balancer in the browser suite, and the proxy bench's.
+pub fn nginx() -> Result<()> {
+    if Path::new("/usr/sbin/nginx").exists() {
+        return Ok(());
+    }
+    apt_install(
+        &["nginx"],
+        "the relay fleet scenario and the proxy bench need nginx",
+    )
 }
 
 /// The cors-anywhere version the proxy benchmark compares the relay with.

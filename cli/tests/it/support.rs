@@ -3,8 +3,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use e2e::provider::{Provider, ProviderConfig};
 use engine::{ServiceSettings, Vars};
@@ -229,90 +228,4 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// Debian's redis-server on a free loopback port; killed when dropped.
-pub struct Redis {
-    child: Option<Child>,
-    pub port: u16,
-    args: Vec<String>,
-}
-
-/// Where Debian installs it.
-pub const REDIS_SERVER: &str = "/usr/bin/redis-server";
-
-impl Redis {
-    /// Without persistence (`--save '' --appendonly no`).
-    pub fn start() -> Redis {
-        Self::start_with(&["--save", "", "--appendonly", "no"])
-    }
-
-    /// With `persistence` arguments (e.g. an append-only file, to survive a restart).
-    pub fn start_with(persistence: &[&str]) -> Redis {
-        assert!(
-            Path::new(REDIS_SERVER).exists(),
-            "{REDIS_SERVER} is missing: install Debian's redis-server (apt-get install redis-server)"
-        );
-        let port = free_port();
-        let mut args = vec![
-            "--port".to_owned(),
-            port.to_string(),
-            "--bind".to_owned(),
-            "127.0.0.1".to_owned(),
-        ];
-        args.extend(persistence.iter().map(|a| (*a).to_owned()));
-        let mut redis = Redis {
-            child: None,
-            port,
-            args,
-        };
-        redis.resume();
-        redis
-    }
-
-    /// `redis://127.0.0.1:PORT/0`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    /// Stops the server (SIGTERM: with an append-only file it is flushed first).
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill").arg(child.id().to_string()).status();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it again on the same port with the same arguments.
-    pub fn resume(&mut self) {
-        let child = Command::new(REDIS_SERVER)
-            .args(&self.args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        // Ready once PING answers PONG: while it loads its append-only file it answers LOADING.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let client = redis::Client::open(self.url()).expect("a Redis URL");
-        while !client
-            .get_connection_with_timeout(Duration::from_secs(1))
-            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-            .is_ok_and(|answer| answer == "PONG")
-        {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+pub use e2e::redis::Redis;

@@ -95,9 +95,9 @@ impl CallbackPage {
 pub static CALLBACK_PAGE: LazyLock<CallbackPage> = LazyLock::new(CallbackPage::build);
 
 /// Keeps `callback` for pickup if its state was registered; returns whether it was kept.
-pub fn deliver_if_registered(state: &AppState, callback: &CallbackQuery) -> bool {
+pub async fn deliver_if_registered(state: &AppState, callback: &CallbackQuery) -> bool {
     match &callback.state {
-        Some(registered) => state.store.deliver(registered, &callback.canonical),
+        Some(registered) => state.store.deliver(registered, &callback.canonical).await,
         None => false,
     }
 }
@@ -107,7 +107,7 @@ pub async fn get_callback(State(state): State<AppState>, RawQuery(query): RawQue
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         match parse_callback_query(&query) {
             Ok(callback) => {
-                if deliver_if_registered(&state, &callback) {
+                if deliver_if_registered(&state, &callback).await {
                     tracing::info!("callback kept for pickup");
                 }
             }
@@ -178,7 +178,7 @@ pub async fn post_callback(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (callback, response) = form_post_redirect(&headers, &body, CALLBACK_PATH)?;
-    if deliver_if_registered(&state, &callback) {
+    if deliver_if_registered(&state, &callback).await {
         tracing::info!("form_post callback kept for pickup");
     }
     Ok(response)

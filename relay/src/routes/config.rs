@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 
 use crate::routes::callback::CALLBACK_PATH;
@@ -21,7 +21,12 @@ pub async fn get_config(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// `GET /healthz`: 200 `ok` while the relay serves.
-pub async fn healthz() -> &'static str {
-    "ok"
+/// `GET /healthz`: 200 `ok` while the relay serves and its store answers; 503
+/// `store unavailable` while Redis does not (so a load balancer can take the instance out).
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.store.is_reachable().await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "store unavailable")
+    }
 }

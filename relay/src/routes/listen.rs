@@ -35,6 +35,7 @@ use crate::error::{ApiJson, AppError};
 use crate::routes::callback::{CALLBACK_PAGE, form_post_redirect};
 use crate::routes::pending::{register_error, validate_registration};
 use crate::state::AppState;
+use crate::store::Registration;
 
 /// How long a listener keeps serving after a form_post callback, for the redirect it answered.
 pub const FOLLOW_UP_GRACE: Duration = Duration::from_secs(10);
@@ -308,7 +309,7 @@ impl ListenerContext {
     }
 
     /// Keeps the callback if its state is this listener's; returns whether it was kept.
-    fn deliver(&self, query: &str) -> bool {
+    async fn deliver(&self, query: &str) -> bool {
         let Ok(callback) = parse_callback_query(query) else {
             return false;
         };
@@ -316,7 +317,12 @@ impl ListenerContext {
             .state
             .as_deref()
             .is_some_and(|s| bool::from(s.as_bytes().ct_eq(self.state.as_bytes())));
-        matches && self.relay.store.deliver(&self.state, &callback.canonical)
+        matches
+            && self
+                .relay
+                .store
+                .deliver(&self.state, &callback.canonical)
+                .await
     }
 }
 
@@ -333,7 +339,7 @@ async fn listener_handler(
     match method {
         Method::GET | Method::HEAD => {
             let query = uri.query().unwrap_or_default();
-            if !query.is_empty() && ctx.phase() == Phase::Waiting && ctx.deliver(query) {
+            if !query.is_empty() && ctx.phase() == Phase::Waiting && ctx.deliver(query).await {
                 tracing::info!("local listener kept the callback for pickup");
                 ctx.set_phase(Phase::Done);
             } else if query.is_empty() && ctx.phase() == Phase::FollowUp {
@@ -343,7 +349,7 @@ async fn listener_handler(
         }
         Method::POST => match form_post_redirect(&headers, &body, &ctx.path) {
             Ok((callback, response)) => {
-                if ctx.phase() == Phase::Waiting && ctx.deliver(&callback.canonical) {
+                if ctx.phase() == Phase::Waiting && ctx.deliver(&callback.canonical).await {
                     tracing::info!("local listener kept the form_post callback for pickup");
                     ctx.set_phase(Phase::FollowUp);
                 }
@@ -512,12 +518,21 @@ pub async fn listen(
     })?;
     relay
         .store
-        .register(&request.state, &request.pickup_secret, ip)
+        .register(Registration {
+            state: &request.state,
+            secret: &request.pickup_secret,
+            owner: ip,
+            key: None,
+        })
+        .await
         .map_err(register_error)?;
     let (listeners, port) = match bind_plan(&plan).await {
         Ok(bound) => bound,
         Err(err) => {
-            relay.store.cancel(&request.state, &request.pickup_secret);
+            relay
+                .store
+                .cancel(&request.state, &request.pickup_secret)
+                .await;
             return Err(err);
         }
     };

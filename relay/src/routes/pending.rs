@@ -11,7 +11,10 @@ use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use wire::{PendingCreated, PendingRequest, PickedUp};
 
-use crate::store::{MAX_SECRET_LEN, MAX_STATE_LEN, MIN_SECRET_LEN, Pickup, RegisterError};
+use crate::seal::SealKey;
+use crate::store::{
+    Kept, MAX_SECRET_LEN, MAX_STATE_LEN, MIN_SECRET_LEN, Pickup, RegisterError, Registration,
+};
 
 /// Checks `state` and `pickup_secret` before they reach the store.
 pub fn validate_registration(state: &str, secret: &str) -> Result<(), AppError> {
@@ -39,6 +42,7 @@ pub fn validate_registration(state: &str, secret: &str) -> Result<(), AppError> 
 /// The HTTP answer for a refused registration.
 pub fn register_error(err: RegisterError) -> AppError {
     let (status, code) = match err {
+        RegisterError::Unavailable => return AppError::store_unavailable(),
         RegisterError::Full => (StatusCode::SERVICE_UNAVAILABLE, "pending_store_full"),
         RegisterError::TooManyForAddress => (StatusCode::TOO_MANY_REQUESTS, "too_many_pending"),
         RegisterError::StateInUse => (StatusCode::CONFLICT, "state_in_use"),
@@ -64,9 +68,29 @@ pub async fn register(
     ApiJson(request): ApiJson<PendingRequest>,
 ) -> Result<(StatusCode, Json<PendingCreated>), AppError> {
     validate_registration(&request.state, &request.pickup_secret)?;
+    let key = match request.public_key.as_deref() {
+        Some(text) => Some(
+            SealKey::parse(text)
+                .map_err(|err| AppError::bad_request("invalid_public_key", format!("{err}.")))?,
+        ),
+        None if !state.is_local() => {
+            return Err(AppError::bad_request(
+                "seal_required",
+                "This public relay keeps callbacks only sealed to a key of the wizard's, and this \
+                 wizard sent none: reload the page to get the current wizard.",
+            ));
+        }
+        None => None,
+    };
     state
         .store
-        .register(&request.state, &request.pickup_secret, ip)
+        .register(Registration {
+            state: &request.state,
+            secret: &request.pickup_secret,
+            owner: ip,
+            key: key.as_ref(),
+        })
+        .await
         .map_err(register_error)?;
     let expires_in = state.store.limits().ttl.as_secs();
     Ok((StatusCode::CREATED, Json(PendingCreated { expires_in })))
@@ -98,7 +122,20 @@ pub async fn pickup(
         .await;
     let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
     match outcome {
-        Pickup::Ready(callback) => Ok((no_store, Json(PickedUp { callback })).into_response()),
+        Pickup::Ready(kept) => {
+            let answer = match kept {
+                Kept::Sealed(sealed) => PickedUp {
+                    sealed: Some(sealed),
+                    ..PickedUp::default()
+                },
+                Kept::Plain(callback) => PickedUp {
+                    callback: Some(callback),
+                    ..PickedUp::default()
+                },
+            };
+            Ok((no_store, Json(answer)).into_response())
+        }
+        Pickup::Unavailable => Err(AppError::store_unavailable()),
         Pickup::Timeout => Ok((StatusCode::NO_CONTENT, no_store).into_response()),
         Pickup::NotFound => Err(AppError::pickup_not_found()),
     }

@@ -4,6 +4,7 @@
 mod access;
 mod capture;
 mod compression;
+mod fleet;
 mod flood;
 mod listener;
 mod live;

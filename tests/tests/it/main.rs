@@ -10,6 +10,7 @@ mod authorization;
 mod clients;
 mod errors;
 mod explainer;
+mod fleet;
 mod flows;
 mod follow_up;
 mod input_kept;
@@ -106,6 +107,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ),
     ("static_hosted_page_gets_code_through_relay_pickup", |w| {
         Box::pin(redirect_capture::static_hosted_page_gets_code_through_relay_pickup(w))
+    }),
+    ("fleet_behind_nginx_delivers_every_code_sealed", |w| {
+        Box::pin(fleet::fleet_behind_nginx_delivers_every_code_sealed(w))
     }),
     ("local_listener_catches_loopback_redirect", |w| {
         Box::pin(redirect_capture::local_listener_catches_loopback_redirect(

@@ -1,69 +1,24 @@
-//! The pending-callback store: states the wizard registered, and the callbacks that arrived for
-//! them, waiting to be picked up once.
-//!
-//! Bounded on every axis: a global entry cap, a per-address cap, a TTL, and a size limit on what
-//! a callback may store (see [`crate::callback_query`]). Only a hash of the pickup secret is
-//! kept, compared in constant time. A pickup takes and deletes in one step under the lock, so
-//! exactly one caller ever receives a callback. An unregistered state stores nothing.
+//! The in-memory backend: one relay instance's own maps, under one lock. A pickup takes and
+//! deletes in one step under the lock, so exactly one caller ever receives a callback.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
-/// Longest `state` accepted at registration, in bytes.
-pub const MAX_STATE_LEN: usize = 512;
-/// Shortest pickup secret accepted (it must be unguessable).
-pub const MIN_SECRET_LEN: usize = 16;
-/// Longest pickup secret accepted.
-pub const MAX_SECRET_LEN: usize = 512;
-
-/// The store's bounds.
-#[derive(Debug, Clone, Copy)]
-pub struct StoreLimits {
-    /// Most entries at once, across all clients.
-    pub capacity: usize,
-    /// Most entries one client address may hold.
-    pub per_ip: usize,
-    /// How long a registration (and its callback) lives.
-    pub ttl: Duration,
-}
-
-/// Why a registration was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum RegisterError {
-    /// The global cap is reached.
-    #[error("the relay holds too many pending authorizations; try again in a few minutes")]
-    Full,
-    /// This address holds too many entries.
-    #[error("your address has too many pending authorizations; finish or wait for them to expire")]
-    TooManyForAddress,
-    /// The state is registered with another pickup secret.
-    #[error("this state is already registered; start the authorization again with a new state")]
-    StateInUse,
-}
-
-/// What a pickup ends with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pickup {
-    /// The callback's parameters (now deleted from the store).
-    Ready(String),
-    /// Nothing arrived within the wait; poll again.
-    Timeout,
-    /// Unknown, expired, already taken or wrong secret (deliberately alike).
-    NotFound,
-}
+use super::{Kept, Pickup, RegisterError, Registration, StoreLimits, hash_secret};
+use crate::seal::SealKey;
 
 struct Entry {
     secret_hash: [u8; 32],
     owner: IpAddr,
     expires_at: Instant,
-    callback: Option<Box<str>>,
+    key: Option<SealKey>,
+    callback: Option<Kept>,
     arrived: Arc<Notify>,
 }
 
@@ -106,10 +61,6 @@ pub struct PendingStore {
     limits: StoreLimits,
 }
 
-fn hash_secret(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
-}
-
 /// How often registration sweeps out expired entries at the latest.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
@@ -135,9 +86,14 @@ impl PendingStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Registers `state` for `owner`. Registering the same state with the same secret again
-    /// renews it; with another secret it is refused.
-    pub fn register(&self, state: &str, secret: &str, owner: IpAddr) -> Result<(), RegisterError> {
+    /// See [`super::Store::register`].
+    pub fn register(&self, registration: Registration<'_>) -> Result<(), RegisterError> {
+        let Registration {
+            state,
+            secret,
+            owner,
+            key,
+        } = registration;
         let now = Instant::now();
         let mut inner = self.lock();
         if inner
@@ -153,6 +109,7 @@ impl PendingStore {
         {
             if bool::from(existing.secret_hash.ct_eq(&secret_hash)) && existing.callback.is_none() {
                 existing.expires_at = expires_at;
+                existing.key = key.cloned();
                 return Ok(());
             }
             return Err(RegisterError::StateInUse);
@@ -173,6 +130,7 @@ impl PendingStore {
                 secret_hash,
                 owner,
                 expires_at,
+                key: key.cloned(),
                 callback: None,
                 arrived: Arc::new(Notify::new()),
             },
@@ -202,14 +160,14 @@ impl PendingStore {
             .is_some_and(|entry| entry.expires_at > now && entry.callback.is_none())
     }
 
-    /// Keeps `callback` for a registered, unexpired state that has none yet. Returns whether it
-    /// was kept: unsolicited callbacks, late ones and second ones are dropped.
+    /// See [`super::Store::deliver`]; sealing happens under the lock, so the parameters are never
+    /// held in the clear when the entry has a key.
     pub fn deliver(&self, state: &str, callback: &str) -> bool {
         let now = Instant::now();
         let mut inner = self.lock();
         match inner.entries.get_mut(state) {
             Some(entry) if entry.expires_at > now && entry.callback.is_none() => {
-                entry.callback = Some(callback.into());
+                entry.callback = Some(Kept::new(entry.key.as_ref(), callback));
                 // notify_one keeps a permit if the poller is between checks, so no wake-up is lost.
                 entry.arrived.notify_one();
                 true
@@ -245,8 +203,7 @@ impl PendingStore {
                 }
                 if entry.callback.is_some() {
                     let taken = inner.remove(state).and_then(|entry| entry.callback);
-                    return taken
-                        .map_or(Pickup::NotFound, |callback| Pickup::Ready(callback.into()));
+                    return taken.map_or(Pickup::NotFound, Pickup::Ready);
                 }
                 (entry.arrived.clone(), entry.expires_at)
             };
@@ -302,6 +259,15 @@ mod tests {
         IpAddr::from([192, 0, 2, last])
     }
 
+    fn reg<'a>(state: &'a str, secret: &'a str, owner: IpAddr) -> Registration<'a> {
+        Registration {
+            state,
+            secret,
+            owner,
+            key: None,
+        }
+    }
+
     fn no_shutdown() -> watch::Receiver<bool> {
         watch::channel(false).1
     }
@@ -309,7 +275,7 @@ mod tests {
     #[tokio::test]
     async fn registered_callback_is_picked_up_once() {
         let store = store(10, 10);
-        store.register("s1", SECRET, ip(1)).unwrap();
+        store.register(reg("s1", SECRET, ip(1))).unwrap();
         assert!(store.deliver("s1", "code=abc&state=s1"));
         assert!(
             !store.deliver("s1", "code=evil&state=s1"),
@@ -324,7 +290,7 @@ mod tests {
         );
         assert_eq!(
             store.pickup("s1", SECRET, wait, no_shutdown()).await,
-            Pickup::Ready("code=abc&state=s1".into())
+            Pickup::Ready(Kept::Plain("code=abc&state=s1".into()))
         );
         assert_eq!(
             store.pickup("s1", SECRET, wait, no_shutdown()).await,
@@ -343,7 +309,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn entries_expire_after_the_ttl() {
         let store = store(10, 10);
-        store.register("s1", SECRET, ip(1)).unwrap();
+        store.register(reg("s1", SECRET, ip(1))).unwrap();
         tokio::time::advance(Duration::from_secs(301)).await;
         assert!(!store.deliver("s1", "code=late"));
         assert_eq!(
@@ -357,7 +323,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn pickup_waits_and_wakes_when_the_callback_arrives() {
         let store = Arc::new(store(10, 10));
-        store.register("s1", SECRET, ip(1)).unwrap();
+        store.register(reg("s1", SECRET, ip(1))).unwrap();
         let poller = {
             let store = store.clone();
             tokio::spawn(async move {
@@ -368,13 +334,16 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert!(store.deliver("s1", "code=abc"));
-        assert_eq!(poller.await.unwrap(), Pickup::Ready("code=abc".into()));
+        assert_eq!(
+            poller.await.unwrap(),
+            Pickup::Ready(Kept::Plain("code=abc".into()))
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn pickup_times_out_without_a_callback_and_keeps_the_entry() {
         let store = store(10, 10);
-        store.register("s1", SECRET, ip(1)).unwrap();
+        store.register(reg("s1", SECRET, ip(1))).unwrap();
         assert_eq!(
             store
                 .pickup("s1", SECRET, Duration::from_secs(25), no_shutdown())
@@ -387,26 +356,56 @@ mod tests {
     #[tokio::test]
     async fn caps_hold() {
         let store = store(3, 2);
-        store.register("a", SECRET, ip(1)).unwrap();
-        store.register("b", SECRET, ip(1)).unwrap();
+        store.register(reg("a", SECRET, ip(1))).unwrap();
+        store.register(reg("b", SECRET, ip(1))).unwrap();
         assert_eq!(
-            store.register("c", SECRET, ip(1)),
+            store.register(reg("c", SECRET, ip(1))),
             Err(RegisterError::TooManyForAddress)
         );
-        store.register("c", SECRET, ip(2)).unwrap();
-        assert_eq!(store.register("d", SECRET, ip(3)), Err(RegisterError::Full));
+        store.register(reg("c", SECRET, ip(2))).unwrap();
+        assert_eq!(
+            store.register(reg("d", SECRET, ip(3))),
+            Err(RegisterError::Full)
+        );
         assert_eq!(store.len(), 3);
         assert_eq!(
-            store.register("a", "another-secret-00000", ip(3)),
+            store.register(reg("a", "another-secret-00000", ip(3))),
             Err(RegisterError::StateInUse)
         );
         assert_eq!(
-            store.register("a", SECRET, ip(1)),
+            store.register(reg("a", SECRET, ip(1))),
             Ok(()),
             "re-registering with the same secret renews"
         );
         store.cancel("a", SECRET);
-        store.register("d", SECRET, ip(3)).unwrap();
+        store.register(reg("d", SECRET, ip(3))).unwrap();
         assert_eq!(store.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_registered_key_means_only_sealed_bytes_are_kept() {
+        let store = store(10, 10);
+        let (sk, pk) = crate::seal::receiver::key_pair();
+        let key = SealKey::parse(&pk).unwrap();
+        store
+            .register(Registration {
+                key: Some(&key),
+                ..reg("s1", SECRET, ip(1))
+            })
+            .unwrap();
+        assert!(store.deliver("s1", "code=abc&state=s1"));
+        let kept = store.lock().entries["s1"].callback.clone();
+        let Some(Kept::Sealed(sealed)) = kept else {
+            panic!("kept in the clear: {kept:?}");
+        };
+        assert!(!sealed.contains("abc"));
+        let picked = store
+            .pickup("s1", SECRET, Duration::ZERO, no_shutdown())
+            .await;
+        assert_eq!(picked, Pickup::Ready(Kept::Sealed(sealed.clone())));
+        assert_eq!(
+            crate::seal::receiver::open(&sk, &sealed).unwrap(),
+            "code=abc&state=s1"
+        );
     }
 }
