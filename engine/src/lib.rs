@@ -9,13 +9,15 @@
 //! - [`vars`]: the variables templates draw on; [`template`]: `{variable}` templates;
 //!   [`encode`]: how a value is encoded where it lands.
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
-//! - [`request`]: the authorization URL, token and refresh requests.
+//! - [`request`]: the authorization URL, token and refresh requests; [`assertion`]: the signed
+//!   JWT of `client_secret_jwt` / `private_key_jwt` (the caller signs).
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
 //! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
 //!   what a one-line field may hold (no invisible or reordering characters, a length cap).
 
+pub mod assertion;
 pub mod callback;
 pub mod client_flow;
 pub mod discovery;

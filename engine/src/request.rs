@@ -88,6 +88,12 @@ impl BuildError {
             }
         };
         match problem {
+            Problem::EmptySecret(ClientAuth::ClientSecretJwt) => Some(
+                "Type the client secret under Credentials: client_secret_jwt signs the assertion with it (HS256).",
+            ),
+            Problem::PrivateKey(_) => Some(
+                "Paste the PKCS #8 private key (-----BEGIN PRIVATE KEY-----) or a private JWK whose type fits the algorithm; the service keeps only the public key or certificate.",
+            ),
             Problem::EmptySecret(_) => Some(
                 "Type the client secret under Credentials. A public client has no secret: choose client authentication “None”, which sends only client_id (PKCE protects the code).",
             ),
@@ -103,6 +109,12 @@ impl BuildError {
                 "client_secret" => "Type the client secret under Credentials.",
                 "user_name" => "Type the user ID under Credentials.",
                 "redirect_uri" => "Enter the redirect URI in step 2.",
+                "private_key" => {
+                    "Paste the private key (PEM “BEGIN PRIVATE KEY” or a JWK) under Credentials."
+                }
+                "client_assertion" => {
+                    "The client assertion is signed when the request is sent; sign it first with the key under Credentials."
+                }
                 _ => {
                     "Fill in this value in step 1, or write the parameter as name?=value so that it is left out when empty."
                 }
@@ -141,6 +153,7 @@ impl EndpointSettings {
             grant_type: "authorization_code".to_owned(),
             client_auth: ClientAuth::BasicHeader,
             credentials: Credentials::Secret,
+            assertion: crate::settings::AssertionSettings::default(),
             query: Vec::new(),
             body_format: BodyFormat::Form,
             body: vec![
@@ -187,7 +200,7 @@ fn param(name: &str, value: &str, optional: bool) -> Param {
 /// empty, service variables at their defaults), `{scope}` defaults to the joined scope list,
 /// `{redirect_uri}` to the settings' suggested one, and `{grant_type}` is the endpoint's. Variables the settings do not know are left out, so using
 /// one is an "unknown variable" error.
-fn effective_vars(settings: &ServiceSettings, vars: &Vars, grant_type: Option<&str>) -> Vars {
+pub(crate) fn effective_vars(settings: &ServiceSettings, vars: &Vars, grant_type: Option<&str>) -> Vars {
     let mut out = Vars::new();
     for name in settings.known_variables() {
         let value = vars.get(&name).map(str::to_owned).unwrap_or_else(|| {
@@ -215,7 +228,7 @@ fn effective_vars(settings: &ServiceSettings, vars: &Vars, grant_type: Option<&s
 }
 
 /// Renders a URL template and checks the result is an http(s) URL.
-fn render_url(source: &str, vars: &Vars, field: Field) -> Result<url::Url, BuildError> {
+pub(crate) fn render_url(source: &str, vars: &Vars, field: Field) -> Result<url::Url, BuildError> {
     let template = Template::parse(source).map_err(|error| BuildError::at(field.clone(), error))?;
     let rendered = template
         .render(vars, Encoding::Url)
@@ -445,6 +458,20 @@ fn endpoint_request(
             body.push(("client_id".to_owned(), id.to_owned()));
         }
         ClientAuth::None => {}
+        // RFC 7523 §2.2: the signed assertion authenticates; `client_id` is added where a public
+        // client would send it (the code exchange and the refresh), as OpenID providers expect.
+        ClientAuth::ClientSecretJwt | ClientAuth::PrivateKeyJwt => {
+            if identifies_public_client(&endpoint.grant_type) && !has("client_id") {
+                let id = required(&vars, "client_id", || Field::ClientAuth(which))?;
+                body.push(("client_id".to_owned(), id.to_owned()));
+            }
+            let assertion = required(&vars, "client_assertion", || Field::ClientAuth(which))?;
+            body.push((
+                "client_assertion_type".to_owned(),
+                crate::assertion::ASSERTION_TYPE.to_owned(),
+            ));
+            body.push(("client_assertion".to_owned(), assertion.to_owned()));
+        }
     }
     for header in &endpoint.headers {
         let field = Field::Header(which, header.name.clone());

@@ -179,6 +179,9 @@ pub enum Problem {
         .0.label()
     )]
     EmptySecret(ClientAuth),
+    /// The private key of `private_key_jwt` cannot be used; the words say why.
+    #[error("the private key {0}")]
+    PrivateKey(String),
 }
 
 /// A problem in a service's settings, found by [`ServiceSettings::validate`].

@@ -18,6 +18,7 @@ fn bare_settings() -> ServiceSettings {
             body_format: BodyFormat::Form,
             body: Vec::new(),
             headers: Vec::new(),
+            assertion: Default::default(),
         },
         refresh: None,
     }

@@ -67,7 +67,7 @@ fn known_variables() {
     }
     assert!(known.iter().any(|k| k == "realmId"));
     assert!(known.iter().any(|k| k == "tenant"));
-    assert_eq!(known.len(), 13);
+    assert_eq!(known.len(), 15);
 }
 
 #[test]
