@@ -327,6 +327,15 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
     for (name, value) in &args.vars {
         values.insert(name.clone(), value.clone());
     }
+    if let Some(path) = &args.private_key_file {
+        let key = std::fs::read_to_string(path).map_err(|error| {
+            Error::Usage(format!(
+                "cannot read the private key from {}: {error}",
+                path.display()
+            ))
+        })?;
+        values.insert("private_key".to_owned(), key.trim().to_owned());
+    }
     if let Some(secret) = client_secret(&args, &settings, values.contains_key("client_secret"))? {
         values.insert("client_secret".to_owned(), secret);
     }
@@ -407,7 +416,10 @@ fn client_secret(
         }
         _ => {}
     }
-    let needs_secret = settings.token.client_auth != engine::ClientAuth::None;
+    let needs_secret = !matches!(
+        settings.token.client_auth,
+        engine::ClientAuth::None | engine::ClientAuth::PrivateKeyJwt
+    );
     if already_stored || !needs_secret || !std::io::stdin().is_terminal() {
         return Ok(None);
     }

@@ -21,6 +21,7 @@ pub mod keeper;
 pub mod login;
 pub mod profile;
 pub mod redirect;
+pub mod sign;
 pub mod store;
 
 pub use error::{EXIT_OK, EXIT_REAUTHORIZE, EXIT_RETRY, EXIT_USAGE, Error};

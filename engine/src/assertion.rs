@@ -57,7 +57,11 @@ impl UnsignedAssertion {
     /// The compact JWS: the signing input, a dot and the signature in base64url. An ES256
     /// signature is the raw `r ‖ s` (64 bytes), as WebCrypto and ring produce it.
     pub fn signed(&self, signature: &[u8]) -> String {
-        format!("{}.{}", self.signing_input, URL_SAFE_NO_PAD.encode(signature))
+        format!(
+            "{}.{}",
+            self.signing_input,
+            URL_SAFE_NO_PAD.encode(signature)
+        )
     }
 }
 
@@ -96,12 +100,16 @@ pub fn client_assertion(
             if secret.is_empty() {
                 return Err(at(Problem::EmptySecret(ClientAuth::ClientSecretJwt)));
             }
-            (JwtAlg::Hs256, SigningKey::Secret(secret.as_bytes().to_vec()))
+            (
+                JwtAlg::Hs256,
+                SigningKey::Secret(secret.as_bytes().to_vec()),
+            )
         }
         _ => {
             let alg = settings.alg;
             let text = non_empty(&vars, "private_key", which)?;
-            let key = parse_private_key(text, alg).map_err(|words| at(Problem::PrivateKey(words)))?;
+            let key =
+                parse_private_key(text, alg).map_err(|words| at(Problem::PrivateKey(words)))?;
             (alg, key)
         }
     };
@@ -204,7 +212,11 @@ pub fn parse_private_key(text: &str, alg: JwtAlg) -> Result<SigningKey, String> 
                 label.to_lowercase()
             ));
         }
-        other => return Err(format!("is a PEM block of type “{other}”, not a private key")),
+        other => {
+            return Err(format!(
+                "is a PEM block of type “{other}”, not a private key"
+            ));
+        }
     }
     let footer = "-----END PRIVATE KEY-----";
     let body = text

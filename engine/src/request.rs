@@ -200,7 +200,11 @@ fn param(name: &str, value: &str, optional: bool) -> Param {
 /// empty, service variables at their defaults), `{scope}` defaults to the joined scope list,
 /// `{redirect_uri}` to the settings' suggested one, and `{grant_type}` is the endpoint's. Variables the settings do not know are left out, so using
 /// one is an "unknown variable" error.
-pub(crate) fn effective_vars(settings: &ServiceSettings, vars: &Vars, grant_type: Option<&str>) -> Vars {
+pub(crate) fn effective_vars(
+    settings: &ServiceSettings,
+    vars: &Vars,
+    grant_type: Option<&str>,
+) -> Vars {
     let mut out = Vars::new();
     for name in settings.known_variables() {
         let value = vars.get(&name).map(str::to_owned).unwrap_or_else(|| {

@@ -11,6 +11,7 @@
 //! | --- | --- |
 //! | `GET /authorize` | checks `client_id`, `redirect_uri` (exact; any port on a loopback IP with [`ProviderConfig::loopback_any_port`]), `response_type=code`, `state` and the S256 `code_challenge`, then answers 302 to `redirect_uri?code=…&state=…` (plus [`ProviderConfig::extra_callback_params`]), or `error=access_denied&error_description=…` when [`ProviderConfig::deny_with`] is set; every answer names the issuer in `iss` (RFC 9207; another one with [`ProviderConfig::answer_as_issuer`]) |
 //! | `POST /token` | `authorization_code`, `refresh_token` (rotating), `client_credentials`, `password`; the confidential client authenticates by exactly its registered method ([`ClientAuthMode`]), the public client ([`ProviderConfig::public_client_id`]) by `client_id` in the body and no secret; JSON answer |
+//! | `POST /token` with `client_assertion` | JWT client authentication ([`assertion`]): signature by the registered key of a [`JwtClient`], `aud` = the token URL, live `exp`, single-use `jti`, `kid` |
 //! | `POST /token-form` | the same, answered `application/x-www-form-urlencoded` (like GitHub's default) |
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
@@ -38,6 +39,9 @@ use tokio::sync::oneshot;
 
 #[cfg(test)]
 mod tests;
+
+pub mod assertion;
+pub use assertion::{JwtClient, JwtClientKey};
 
 /// How long an authorization code stays usable (RFC 6749 §4.1.2 recommends at most 10 minutes).
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -110,6 +114,9 @@ pub struct ProviderConfig {
     /// When true, the code exchange issues a refresh token only if `offline_access` was granted
     /// (as OpenID providers do).
     pub refresh_needs_offline_access: bool,
+    /// Clients that authenticate with a signed JWT (client_secret_jwt, private_key_jwt), checked
+    /// by [`assertion`].
+    pub jwt_clients: Vec<JwtClient>,
 }
 
 impl Default for ProviderConfig {
@@ -144,6 +151,7 @@ impl Default for ProviderConfig {
             default_scope: "read".to_owned(),
             withheld_scopes: Vec::new(),
             refresh_needs_offline_access: false,
+            jwt_clients: vec![JwtClient::rsa(), JwtClient::ec(), JwtClient::secret()],
         }
     }
 }
@@ -422,6 +430,8 @@ struct Inner {
     /// Families revoked because a rotated refresh token was presented again.
     revoked_families: Vec<u64>,
     next_family: u64,
+    /// `jti`s of client assertions seen (each may be used once).
+    used_jtis: std::collections::HashSet<String>,
     issued: Vec<Issued>,
     requests: Vec<Recorded>,
 }
@@ -436,6 +446,7 @@ impl Inner {
             used_refresh_tokens: HashMap::new(),
             revoked_families: Vec::new(),
             next_family: 0,
+            used_jtis: std::collections::HashSet::new(),
             issued: Vec::new(),
             requests: Vec::new(),
         }
@@ -741,7 +752,11 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &
     let config = &inner.config;
     let client_id = match first(query, "client_id") {
         None => return refusal_page("client_id is missing"),
-        Some(id) if id != config.client_id && id != config.public_client_id => {
+        Some(id)
+            if id != config.client_id
+                && id != config.public_client_id
+                && !config.jwt_clients.iter().any(|c| c.client_id == id) =>
+        {
             return refusal_page(&format!("unknown client_id `{id}`"));
         }
         Some(id) => id.to_owned(),
@@ -937,7 +952,8 @@ fn token_endpoint(
             .as_deref()
             .is_some_and(|ct| ct.starts_with("application/json"))
     {
-        token_grant(&mut inner, &incoming)
+        let audience = format!("{}{path}", shared.base_url);
+        token_grant(&mut inner, &incoming, &audience)
     } else {
         Err(OAuthError::invalid_request(
             "the token request must be application/x-www-form-urlencoded (or JSON)",
@@ -952,7 +968,11 @@ fn token_endpoint(
     response
 }
 
-fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthError> {
+fn token_grant(
+    inner: &mut Inner,
+    incoming: &Incoming,
+    audience: &str,
+) -> Result<Issued, OAuthError> {
     let params = &incoming.body;
     if let Some(name) = repeated(params) {
         return Err(OAuthError::invalid_request(format!(
@@ -963,11 +983,11 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     match grant_type {
         "authorization_code" => {
-            let client_id = authenticate(&inner.config, incoming)?;
+            let client_id = client(inner, incoming, audience)?;
             redeem_code(inner, &client_id, params, true)
         }
         "refresh_token" => {
-            let client_id = authenticate(&inner.config, incoming)?;
+            let client_id = client(inner, incoming, audience)?;
             let token = first(params, "refresh_token")
                 .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
             if let Some(&family) = inner.used_refresh_tokens.get(token)
@@ -1008,7 +1028,7 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
             ))
         }
         "client_credentials" => {
-            let client_id = authenticate(&inner.config, incoming)?;
+            let client_id = client(inner, incoming, audience)?;
             if client_id == inner.config.public_client_id {
                 return Err(OAuthError::new(
                     StatusCode::BAD_REQUEST,
@@ -1129,6 +1149,20 @@ fn requested_scope(config: &ProviderConfig, params: &[(String, String)]) -> Stri
         .filter(|s| !s.is_empty())
         .unwrap_or(&config.default_scope)
         .to_owned()
+}
+
+/// The authenticated client's id: by its signed assertion when it sends one, else [`authenticate`].
+fn client(inner: &mut Inner, incoming: &Incoming, audience: &str) -> Result<String, OAuthError> {
+    if first(&incoming.body, "client_assertion").is_none()
+        && first(&incoming.body, "client_assertion_type").is_none()
+    {
+        return authenticate(&inner.config, incoming);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let clients = &inner.config.jwt_clients;
+    assertion::authenticate(clients, &mut inner.used_jtis, incoming, audience, now)
 }
 
 /// Authenticates the client at the token endpoint and returns its id: the confidential client

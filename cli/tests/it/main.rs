@@ -5,6 +5,7 @@
 mod commands;
 mod concurrency;
 mod crash;
+mod jwt;
 mod login;
 mod redis;
 mod support;

@@ -111,7 +111,8 @@ fn client_secret_jwt_is_hs256_keyed_by_the_secret() {
     assert_eq!(unsigned.key, SigningKey::Secret(b"s3cret".to_vec()));
     assert!(decode(unsigned.signing_input.split('.').next().unwrap())["alg"] == "HS256");
     let no_secret = vars().with("client_secret", "");
-    let error = client_assertion(&settings, Endpoint::Refresh, &no_secret, 5, &[2; 16]).unwrap_err();
+    let error =
+        client_assertion(&settings, Endpoint::Refresh, &no_secret, 5, &[2; 16]).unwrap_err();
     assert_eq!(
         error.to_string(),
         "Refresh client authentication: the client secret is empty, but client authentication “JWT signed with the secret” sends one"
@@ -141,7 +142,10 @@ fn the_request_carries_the_assertion_and_client_id_where_a_public_client_would()
     );
     let refresh = refresh_request(&settings, &vars).unwrap();
     let body = refresh.body.unwrap();
-    assert!(body.contains("client_id=my-client&client_assertion_type="), "{body}");
+    assert!(
+        body.contains("client_id=my-client&client_assertion_type="),
+        "{body}"
+    );
     assert!(!body.contains("s3cret"), "the secret itself is never sent");
     // The assertion is a secret: masked in what is shown.
     let shown = token.masked(&vars);
@@ -156,24 +160,45 @@ fn a_request_without_a_signed_assertion_says_so() {
         error.to_string(),
         "Token client authentication: variable {client_assertion} is empty"
     );
-    assert!(error.hint().unwrap().contains("signed when the request is sent"));
+    assert!(
+        error
+            .hint()
+            .unwrap()
+            .contains("signed when the request is sent")
+    );
 }
 
 #[test]
 fn keys_that_do_not_fit_are_refused_in_words() {
     let settings = settings(ClientAuth::PrivateKeyJwt, JwtAlg::Es256);
     let refused = |key: &str| {
-        client_assertion(&settings, Endpoint::Token, &vars().with("private_key", key), 0, &[0; 16])
-            .unwrap_err()
-            .to_string()
+        client_assertion(
+            &settings,
+            Endpoint::Token,
+            &vars().with("private_key", key),
+            0,
+            &[0; 16],
+        )
+        .unwrap_err()
+        .to_string()
     };
-    assert!(refused(RSA).ends_with("the private key is an RSA key, but ES256 needs a P-256 (EC) key: choose RS256 or PS256"));
+    assert!(refused(RSA).ends_with(
+        "the private key is an RSA key, but ES256 needs a P-256 (EC) key: choose RS256 or PS256"
+    ));
     assert!(refused(EC384).contains("another curve than P-256"));
     assert!(refused(RSA_PKCS1).contains("older RSA PRIVATE KEY form"));
     assert!(refused(RSA_PKCS1).contains("openssl pkcs8 -topk8"));
-    assert!(refused("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----").contains("is a certificate"));
-    assert!(refused("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----").contains("not valid base64"));
-    assert!(refused("-----BEGIN PRIVATE KEY-----\nMIIB").contains("no -----END PRIVATE KEY----- line"));
+    assert!(
+        refused("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
+            .contains("is a certificate")
+    );
+    assert!(
+        refused("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----")
+            .contains("not valid base64")
+    );
+    assert!(
+        refused("-----BEGIN PRIVATE KEY-----\nMIIB").contains("no -----END PRIVATE KEY----- line")
+    );
     assert!(refused("hello").contains("neither a PEM block"));
     assert_eq!(
         refused(""),
@@ -186,14 +211,29 @@ fn keys_that_do_not_fit_are_refused_in_words() {
 #[test]
 fn jwks_are_checked_for_type_and_private_part() {
     let ec = r#"{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag","d":"Aw"}"#;
-    assert!(matches!(parse_private_key(ec, JwtAlg::Es256), Ok(SigningKey::Jwk(_))));
+    assert!(matches!(
+        parse_private_key(ec, JwtAlg::Es256),
+        Ok(SigningKey::Jwk(_))
+    ));
     assert_eq!(
-        parse_private_key(r#"{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag"}"#, JwtAlg::Es256).unwrap_err(),
+        parse_private_key(
+            r#"{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag"}"#,
+            JwtAlg::Es256
+        )
+        .unwrap_err(),
         "is a public JWK (no “d”): paste the private key"
     );
-    assert!(parse_private_key(ec, JwtAlg::Rs256).unwrap_err().contains("needs an RSA key"));
+    assert!(
+        parse_private_key(ec, JwtAlg::Rs256)
+            .unwrap_err()
+            .contains("needs an RSA key")
+    );
     assert_eq!(
-        parse_private_key(r#"{"kty":"RSA","n":"AQ","e":"AQAB","d":"AQ"}"#, JwtAlg::Rs256).unwrap_err(),
+        parse_private_key(
+            r#"{"kty":"RSA","n":"AQ","e":"AQAB","d":"AQ"}"#,
+            JwtAlg::Rs256
+        )
+        .unwrap_err(),
         "is a JWK without “p”"
     );
     assert_eq!(
@@ -204,7 +244,11 @@ fn jwks_are_checked_for_type_and_private_part() {
         .unwrap_err(),
         "is a JWK for ES384, but the algorithm chosen is ES256"
     );
-    assert!(parse_private_key("{nope", JwtAlg::Es256).unwrap_err().contains("not a JSON object"));
+    assert!(
+        parse_private_key("{nope", JwtAlg::Es256)
+            .unwrap_err()
+            .contains("not a JSON object")
+    );
 }
 
 #[test]
@@ -217,7 +261,10 @@ fn keys_are_not_shown_by_debug() {
 fn assertion_settings_round_trip_and_stay_out_of_files_when_default() {
     let settings = settings(ClientAuth::PrivateKeyJwt, JwtAlg::Ps256);
     let json = serde_json::to_string(&settings).unwrap();
-    assert!(json.contains(r#""client-auth":"private-key-jwt""#), "{json}");
+    assert!(
+        json.contains(r#""client-auth":"private-key-jwt""#),
+        "{json}"
+    );
     assert!(json.contains(r#""alg":"PS256""#), "{json}");
     let back: ServiceSettings = serde_json::from_str(&json).unwrap();
     assert_eq!(back, settings);
