@@ -11,6 +11,7 @@ pub mod lines;
 pub mod settings_panel;
 pub mod state;
 pub mod storage;
+pub mod webcrypto;
 pub mod wizard;
 
 use std::time::Duration;

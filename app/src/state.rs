@@ -32,6 +32,8 @@ pub struct Secrets {
     pub client_secret: RwSignal<String>,
     /// `{user_name}`: a user id whose secret is the client secret (masked like one).
     pub user_name: RwSignal<String>,
+    /// `{private_key}`: the key of `private_key_jwt` (PKCS #8 PEM or a private JWK).
+    pub private_key: RwSignal<String>,
     /// `{code}`: the authorization code.
     pub code: RwSignal<String>,
     /// `{state}` of the current or last authorization request.
@@ -265,6 +267,7 @@ struct SavedService {
 struct SavedSecrets {
     client_secret: String,
     user_name: String,
+    private_key: String,
     code: String,
     state: String,
     code_verifier: String,
@@ -370,6 +373,7 @@ impl WizardState {
             secrets: Secrets {
                 client_secret: RwSignal::new(String::new()),
                 user_name: RwSignal::new(String::new()),
+                private_key: RwSignal::new(String::new()),
                 code: RwSignal::new(String::new()),
                 state: RwSignal::new(String::new()),
                 code_verifier: RwSignal::new(String::new()),
@@ -501,6 +505,7 @@ impl WizardState {
         );
         vars.set("client_secret", secrets.client_secret.get());
         vars.set("user_name", secrets.user_name.get());
+        vars.set("private_key", secrets.private_key.get());
         vars.set("token", secrets.access_token.get());
         vars.set("refresh_token", secrets.refresh_token.get());
         vars
@@ -640,6 +645,7 @@ impl WizardState {
         for (name, signal) in [
             ("client_secret", s.client_secret),
             ("user_name", s.user_name),
+            ("private_key", s.private_key),
             ("token", s.access_token),
             ("refresh_token", s.refresh_token),
         ] {
@@ -702,6 +708,7 @@ impl WizardState {
         let s = self.secrets;
         s.client_secret.set(saved.client_secret);
         s.user_name.set(saved.user_name);
+        s.private_key.set(saved.private_key);
         self.code_field.set(saved.code.clone());
         s.code.set(saved.code);
         s.state.set(saved.state);
@@ -738,6 +745,7 @@ impl WizardState {
         for secret in [
             s.client_secret,
             s.user_name,
+            s.private_key,
             s.code,
             s.state,
             s.code_verifier,
@@ -822,6 +830,7 @@ impl WizardState {
             let saved = SavedSecrets {
                 client_secret: s.client_secret.get(),
                 user_name: s.user_name.get(),
+                private_key: s.private_key.get(),
                 code: s.code.get(),
                 state: s.state.get(),
                 code_verifier: s.code_verifier.get(),
@@ -897,6 +906,7 @@ mod tests {
         let saved = SavedSecrets {
             client_secret: "secret".to_owned(),
             user_name: "alice".to_owned(),
+            private_key: "key".to_owned(),
             code: "code".to_owned(),
             state: "state".to_owned(),
             code_verifier: "verifier".to_owned(),

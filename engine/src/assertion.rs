@@ -117,7 +117,7 @@ pub fn client_assertion(
     if !key_id.is_empty() {
         header["kid"] = Value::String(key_id);
     }
-    let claims = json!({
+    let mut claims = json!({
         "iss": client_id,
         "sub": client_id,
         "aud": audience,
@@ -125,6 +125,16 @@ pub fn client_assertion(
         "iat": now,
         "exp": now.saturating_add(settings.lifetime.max(1)),
     });
+    for claim in &settings.claims {
+        let value = if claim.optional {
+            render_allowing_empty(&claim.value, &vars, which)?
+        } else {
+            render(&claim.value, &vars, which)?
+        };
+        if !(claim.optional && value.is_empty()) {
+            claims[claim.name.as_str()] = Value::String(value);
+        }
+    }
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

@@ -185,6 +185,9 @@ pub struct AssertionSettings {
     pub audience: String,
     /// Seconds between `iat` and `exp`; services accept at most a few minutes.
     pub lifetime: u64,
+    /// Extra claims (templates, sent as strings), e.g. NetSuite's `scope`. One named like a
+    /// standard claim replaces it.
+    pub claims: Vec<Param>,
 }
 
 impl Default for AssertionSettings {
@@ -194,6 +197,7 @@ impl Default for AssertionSettings {
             key_id: String::new(),
             audience: String::new(),
             lifetime: 300,
+            claims: Vec::new(),
         }
     }
 }

@@ -339,6 +339,18 @@ fn check_endpoint(
         known,
         errors,
     );
+    if endpoint.client_auth.is_jwt() {
+        // The assertion's templates: its key id, audience and extra claims.
+        let field = Field::ClientAuth(which);
+        let assertion = &endpoint.assertion;
+        let claims = assertion.claims.iter().map(|claim| claim.value.as_str());
+        for source in [assertion.key_id.as_str(), assertion.audience.as_str()]
+            .into_iter()
+            .chain(claims)
+        {
+            check_template(source, &field, known, errors);
+        }
+    }
     for header in &endpoint.headers {
         let field = Field::Header(which, header.name.clone());
         if !header.name.is_empty() && !encode::is_header_name(&header.name) {

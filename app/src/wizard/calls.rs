@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use engine::request::{HttpRequest, refresh_request, token_request};
+use engine::request::{HttpRequest, MASK, refresh_request, token_request};
 use engine::template::Template;
 use engine::token::{TokenError, parse_token_response};
 use leptos::prelude::*;
@@ -11,13 +11,18 @@ use crate::api::{self, ApiError};
 use crate::browser;
 use crate::state::{CallFailure, CallKind, TokenOutcome, WizardState};
 
-/// Builds the request for `kind` from the current settings and values.
+/// Builds the request for `kind` from the current settings and values, with the signed client
+/// assertion when the client authenticates by JWT.
 pub fn build_request(
     state: WizardState,
     kind: CallKind,
+    assertion: Option<&str>,
 ) -> Result<HttpRequest, engine::request::BuildError> {
     let settings = state.settings.read();
-    let vars = state.vars();
+    let mut vars = state.vars();
+    if let Some(assertion) = assertion {
+        vars.set("client_assertion", assertion);
+    }
     match kind {
         CallKind::Bearer => token_request(&settings, &vars),
         CallKind::Refresh => refresh_request(&settings, &vars),
@@ -30,11 +35,16 @@ pub fn shown_request(
     kind: CallKind,
     reveal: bool,
 ) -> Result<HttpRequest, engine::request::BuildError> {
+    // The assertion is signed only when the request is sent: the preview shows where it goes.
     if reveal {
-        return build_request(state, kind);
+        let mut request = build_request(state, kind, Some(MASK))?;
+        request.body = request
+            .body
+            .map(|body| body.replace(&engine::encode::form_component(MASK), MASK));
+        return Ok(request);
     }
     let settings = state.settings.read();
-    let vars = state.vars().masked();
+    let vars = state.vars().masked().with("client_assertion", MASK);
     let request = match kind {
         CallKind::Bearer => token_request(&settings, &vars),
         CallKind::Refresh => refresh_request(&settings, &vars),
@@ -137,7 +147,14 @@ pub async fn call(state: WizardState, kind: CallKind) {
         return;
     }
     state.failure.set(None);
-    let request = match untrack(|| build_request(state, kind)) {
+    let assertion = match signed_assertion(state, kind).await {
+        Ok(assertion) => assertion,
+        Err(failure) => {
+            state.failure.set(Some(failure));
+            return;
+        }
+    };
+    let request = match untrack(|| build_request(state, kind, assertion.as_deref())) {
         Ok(request) => request,
         Err(error) => {
             state.failure.set(Some(CallFailure {
@@ -203,6 +220,40 @@ pub async fn call(state: WizardState, kind: CallKind) {
                 .set(Some(token_failure(state, &error, client_auth, &reply.body)));
         }
     }
+}
+
+/// The client assertion of `kind`'s request, signed by the browser, when its client
+/// authentication is a JWT (a fresh `jti` and times for every call); `None` otherwise.
+async fn signed_assertion(
+    state: WizardState,
+    kind: CallKind,
+) -> Result<Option<String>, CallFailure> {
+    let which = match kind {
+        CallKind::Bearer => engine::Endpoint::Token,
+        CallKind::Refresh => engine::Endpoint::Refresh,
+    };
+    let cannot = |message: String, hint: Option<&str>| CallFailure {
+        message: format!("The client assertion cannot be made. {message}"),
+        hint: hint.map(str::to_owned),
+        ..CallFailure::default()
+    };
+    let jti = browser::random_bytes().map_err(|message| cannot(message, None))?;
+    let now = (browser::now_ms() / 1000.0) as u64;
+    let unsigned = untrack(|| {
+        let settings = state.settings.read();
+        engine::assertion::client_assertion(&settings, which, &state.vars(), now, &jti[..16])
+    })
+    .map_err(|error| cannot(error.to_string(), error.hint()))?;
+    let Some(unsigned) = unsigned else {
+        return Ok(None);
+    };
+    let signature = crate::webcrypto::sign(&unsigned).await.map_err(|message| {
+        cannot(
+            message,
+            Some("Check that the key fits the algorithm chosen (RSA for RS256 and PS256, P-256 for ES256)."),
+        )
+    })?;
+    Ok(Some(unsigned.signed(&signature)))
 }
 
 fn transport_failure(error: &ApiError) -> CallFailure {

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::components::{
-    CheckboxField, CopyButton, Countdown, ErrorBox, SecretField, SelectField, TextArea, TextField,
+    AssertionFields, CheckboxField, CopyButton, Countdown, ErrorBox, PrivateKeyField, SecretField,
+    SelectField, TextArea, TextField,
 };
 use crate::lines::{format_params, parse_params};
 use crate::state::{CallKind, WizardState};
@@ -108,6 +109,24 @@ fn Credentials() -> impl IntoView {
         })
     };
     let has_refresh = move || state.settings.with(ServiceSettings::expects_refresh_token);
+    let key_alg = move || {
+        state.settings.with(|s| {
+            [Some(&s.token), s.refresh.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|e| e.client_auth == ClientAuth::PrivateKeyJwt)
+                .map(|e| e.assertion.alg)
+        })
+    };
+    let needs_private_key = move || key_alg().is_some();
+    let key_problem = Signal::derive(move || {
+        let alg = key_alg()?;
+        secrets.private_key.with(|key| {
+            (!key.trim().is_empty())
+                .then(|| engine::assertion::parse_private_key(key, alg).err())
+                .flatten()
+        })
+    });
     view! {
         <section class="card" aria-labelledby="credentials-title">
             <h2 id="credentials-title">"Credentials"</h2>
@@ -131,6 +150,14 @@ fn Credentials() -> impl IntoView {
                 on_input=move |(text,): (String,)| secrets.client_secret.set(text)
                 help="Leave empty for a public client, and choose client authentication “None” below."
             />
+            <Show when=needs_private_key>
+                <PrivateKeyField
+                    value=secrets.private_key
+                    reveal=state.reveal
+                    problem=key_problem
+                    on_input=move |(text,): (String,)| secrets.private_key.set(text)
+                />
+            </Show>
             <Show when=has_refresh>
                 <SecretField
                     label="Refresh token"
@@ -254,6 +281,8 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
             .with(|s| match endpoint(s, kind).map(|e| e.client_auth) {
                 Some(ClientAuth::Body) => "body",
                 Some(ClientAuth::None) => "none",
+                Some(ClientAuth::ClientSecretJwt) => "client-secret-jwt",
+                Some(ClientAuth::PrivateKeyJwt) => "private-key-jwt",
                 _ => "basic-header",
             })
     });
@@ -354,12 +383,16 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                         ("basic-header", "Basic header (client_secret_basic)"),
                         ("body", "In the body (client_secret_post)"),
                         ("none", "None"),
+                        ("client-secret-jwt", "JWT signed with the secret (client_secret_jwt)"),
+                        ("private-key-jwt", "JWT signed with a private key (private_key_jwt)"),
                     ]
                     value=client_auth
                     on_change=move |(value,): (String,)| {
                         let auth = match value.as_str() {
                             "body" => ClientAuth::Body,
                             "none" => ClientAuth::None,
+                            "client-secret-jwt" => ClientAuth::ClientSecretJwt,
+                            "private-key-jwt" => ClientAuth::PrivateKeyJwt,
                             _ => ClientAuth::BasicHeader,
                         };
                         let which = match kind {
@@ -384,6 +417,20 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                     }
                 />
             </div>
+            <Show when=move || state.settings.with(|s| endpoint(s, kind).is_some_and(|e| e.client_auth.is_jwt()))>
+                <AssertionFields
+                    prefix=prefix
+                    private_key=Signal::derive(move || state.settings.with(|s| endpoint(s, kind).is_some_and(|e| e.client_auth == ClientAuth::PrivateKeyJwt)))
+                    alg=Signal::derive(move || state.settings.with(|s| endpoint(s, kind).map_or("RS256", |e| e.assertion.alg.name())))
+                    on_alg=move |(name,): (String,)| {
+                        if let Some(alg) = engine::JwtAlg::from_name(&name) {
+                            write(Box::new(move |e| e.assertion.alg = alg));
+                        }
+                    }
+                    key_id=Signal::derive(move || read(|e| e.assertion.key_id.clone()))
+                    on_key_id=move |(kid,): (String,)| write(Box::new(move |e| e.assertion.key_id = kid))
+                />
+            </Show>
             <ParamEditor kind=kind prefix=prefix name="query" label="Query parameters" pick=|e| &mut e.query read=|e| &e.query problems=problems />
             <ParamEditor kind=kind prefix=prefix name="body" label="Body parameters" pick=|e| &mut e.body read=|e| &e.body problems=problems />
             <ParamEditor kind=kind prefix=prefix name="headers" label="Headers" pick=|e| &mut e.headers read=|e| &e.headers problems=problems />

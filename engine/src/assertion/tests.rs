@@ -90,6 +90,18 @@ fn audience_and_lifetime_follow_the_settings_and_no_kid_when_empty() {
     settings.token.assertion.audience = "https://{host}".to_owned();
     settings.token.assertion.lifetime = 60;
     settings.token.assertion.key_id = String::new();
+    settings.token.assertion.claims = vec![
+        crate::settings::Param {
+            name: "scope".to_owned(),
+            value: "restlets,{certificate_id}".to_owned(),
+            optional: false,
+        },
+        crate::settings::Param {
+            name: "extra".to_owned(),
+            value: "{user_name}".to_owned(),
+            optional: true,
+        },
+    ];
     let vars = vars().with("private_key", EC);
     let unsigned = client_assertion(&settings, Endpoint::Token, &vars, 10, &[1; 16])
         .unwrap()
@@ -99,6 +111,12 @@ fn audience_and_lifetime_follow_the_settings_and_no_kid_when_empty() {
     let claims = decode(claims);
     assert_eq!(claims["aud"], "https://id.example.com");
     assert_eq!(claims["exp"], 70);
+    assert_eq!(claims["scope"], "restlets,cert-1");
+    assert_eq!(
+        claims.get("extra"),
+        None,
+        "an optional claim that renders empty is left out"
+    );
 }
 
 #[test]
@@ -270,4 +288,16 @@ fn assertion_settings_round_trip_and_stay_out_of_files_when_default() {
     assert_eq!(back, settings);
     let plain = EndpointSettings::client_credentials("https://x");
     assert!(!serde_json::to_string(&plain).unwrap().contains("assertion"));
+}
+
+#[test]
+fn validation_names_unknown_variables_in_the_assertion() {
+    let mut settings = settings(ClientAuth::PrivateKeyJwt, JwtAlg::Rs256);
+    assert_eq!(settings.validate(), Ok(()));
+    settings.token.assertion.key_id = "{certificate}".to_owned();
+    let errors = settings.validate().unwrap_err();
+    assert_eq!(
+        errors[0].to_string(),
+        "Token client authentication: unknown variable {certificate}"
+    );
 }

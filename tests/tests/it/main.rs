@@ -7,6 +7,7 @@
 //! `cargo test -p e2e --test it -- refresh`.
 
 mod authorization;
+mod client_assertion;
 mod clients;
 mod errors;
 mod flows;
@@ -53,6 +54,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("client_credentials", |w| {
         Box::pin(token_endpoints::client_credentials(w))
+    }),
+    ("private_key_jwt_signs_in_the_browser", |w| {
+        Box::pin(client_assertion::private_key_jwt_signs_in_the_browser(w))
+    }),
+    ("client_secret_jwt_signs_with_the_secret", |w| {
+        Box::pin(client_assertion::client_secret_jwt_signs_with_the_secret(w))
     }),
     ("password_grant", |w| {
         Box::pin(token_endpoints::password_grant(w))
