@@ -50,6 +50,7 @@ impl AuthorizationSettings {
             redirect_uri: String::new(),
             issuer: String::new(),
             issuer_required: false,
+            device_url: String::new(),
         }
     }
 }

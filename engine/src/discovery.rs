@@ -23,6 +23,8 @@ pub struct ServerMetadata {
     pub authorization_endpoint: Option<String>,
     /// Where to exchange codes and refresh tokens.
     pub token_endpoint: Option<String>,
+    /// Where a device asks for a user code (RFC 8628 §4).
+    pub device_authorization_endpoint: Option<String>,
     /// PKCE methods (`S256`, `plain`).
     pub code_challenge_methods_supported: Vec<String>,
     /// Client authentication methods (`client_secret_basic`, `client_secret_post`, `none` …).
@@ -130,6 +132,7 @@ pub fn parse_metadata(json: &str) -> Result<ServerMetadata, DiscoveryError> {
         issuer: text("issuer"),
         authorization_endpoint: endpoint("authorization_endpoint")?,
         token_endpoint: endpoint("token_endpoint")?,
+        device_authorization_endpoint: endpoint("device_authorization_endpoint")?,
         code_challenge_methods_supported: list("code_challenge_methods_supported"),
         token_endpoint_auth_methods_supported: list("token_endpoint_auth_methods_supported"),
         scopes_supported: list("scopes_supported"),
@@ -204,6 +207,9 @@ impl ServerMetadata {
             flow.pkce = pkce;
             flow.issuer = issuer;
             flow.issuer_required = issuer_required;
+            if let Some(device) = &self.device_authorization_endpoint {
+                flow.device_url = template::escape(device);
+            }
         }
         if let Some(endpoint) = &self.token_endpoint {
             let url = template::escape(endpoint);

@@ -11,6 +11,7 @@
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
 //! - [`request`]: the authorization URL, token and refresh requests; [`assertion`]: the signed
 //!   JWT of `client_secret_jwt` / `private_key_jwt` (the caller signs).
+//! - [`device`]: the device authorization grant (RFC 8628) and its polling rules.
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
@@ -20,6 +21,7 @@
 pub mod assertion;
 pub mod callback;
 pub mod client_flow;
+pub mod device;
 pub mod discovery;
 pub mod encode;
 pub mod input;

@@ -52,6 +52,9 @@ pub enum BuildError {
     /// `refresh_request` for a service without refresh settings.
     #[error("This service has no refresh settings, so its token cannot be refreshed")]
     NoRefresh,
+    /// A device authorization for a service without a device authorization endpoint.
+    #[error("This service has no device authorization endpoint (RFC 8628)")]
+    NoDeviceEndpoint,
 }
 
 impl BuildError {
@@ -66,7 +69,7 @@ impl BuildError {
     pub fn field(&self) -> Option<&Field> {
         match self {
             Self::Field { field, .. } => Some(field),
-            Self::NoAuthorization | Self::NoRefresh => None,
+            Self::NoAuthorization | Self::NoRefresh | Self::NoDeviceEndpoint => None,
         }
     }
 }
@@ -79,6 +82,11 @@ impl BuildError {
             Self::NoAuthorization => {
                 return Some(
                     "Tick “This service requires client-flow authorization” in step 1, or go on to the tokens.",
+                );
+            }
+            Self::NoDeviceEndpoint => {
+                return Some(
+                    "Enter the device authorization endpoint in step 2 (discovery fills it in when the service has one), or use the authorization-code flow.",
                 );
             }
             Self::NoRefresh => {
@@ -323,7 +331,10 @@ fn client_secret(vars: &Vars, auth: ClientAuth, which: Endpoint) -> Result<&str,
 /// The grants whose public clients must send `client_id` (RFC 6749 §4.1.3, §6); other grants
 /// (a service's own, like `fb_exchange_token`) carry what they need in their templates.
 fn identifies_public_client(grant_type: &str) -> bool {
-    matches!(grant_type, "authorization_code" | "refresh_token")
+    matches!(
+        grant_type,
+        "authorization_code" | "refresh_token" | crate::device::DEVICE_GRANT
+    )
 }
 
 /// The URL that sends the user to the service to authorize: the authorization URL template (with
@@ -413,7 +424,7 @@ pub fn refresh_request(settings: &ServiceSettings, vars: &Vars) -> Result<HttpRe
     endpoint_request(settings, refresh, Endpoint::Refresh, vars)
 }
 
-fn endpoint_request(
+pub(crate) fn endpoint_request(
     settings: &ServiceSettings,
     endpoint: &EndpointSettings,
     which: Endpoint,

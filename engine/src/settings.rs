@@ -84,6 +84,10 @@ pub struct AuthorizationSettings {
     /// `authorization_response_iss_parameter_supported`): a response without it is refused.
     #[serde(default)]
     pub issuer_required: bool,
+    /// The device authorization endpoint (RFC 8628, template), usually from discovery; empty when
+    /// the service has none. With it, the user can authorize on another device by a code.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub device_url: String,
 }
 
 /// How a scope list is joined into one `scope` value.

@@ -25,6 +25,7 @@ fn google() -> ServiceSettings {
             redirect_uri: String::new(),
             issuer: String::new(),
             issuer_required: false,
+            device_url: String::new(),
         }),
         token: EndpointSettings::authorization_code("https://oauth2.googleapis.com/token"),
         refresh: Some(EndpointSettings::refresh_token(

@@ -34,6 +34,7 @@ fn settings() -> ServiceSettings {
             redirect_uri: String::new(),
             issuer: String::new(),
             issuer_required: false,
+            device_url: String::new(),
         }),
         token: EndpointSettings::authorization_code(
             "https://login.example.com/{tenant}/token?realm={realmId}",

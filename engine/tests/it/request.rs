@@ -37,6 +37,7 @@ fn settings(method: HttpMethod, body_format: BodyFormat) -> ServiceSettings {
             redirect_uri: String::new(),
             issuer: String::new(),
             issuer_required: false,
+            device_url: String::new(),
         }),
         token: EndpointSettings {
             method,
