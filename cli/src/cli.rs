@@ -139,6 +139,9 @@ pub struct LoginArgs {
     /// it is stored in the profile like the client secret.
     #[arg(long, value_name = "FILE")]
     pub private_key_file: Option<PathBuf>,
+    /// Authorize by a code entered on any device (RFC 8628 device flow) instead of a redirect.
+    #[arg(long)]
+    pub device: bool,
     /// Only print the authorization URL; do not open a browser.
     #[arg(long)]
     pub no_browser: bool,

@@ -348,13 +348,18 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
             engine::scopes::join_scopes(&args.scopes, flow.scope_separator),
         );
     }
-    let authorized = crate::login::authorize(crate::login::Authorization {
+    let authorization = crate::login::Authorization {
         name: &args.name,
         settings: &settings,
         values: vars,
         no_browser: args.no_browser,
         timeout: args.timeout,
-    })?;
+    };
+    let authorized = if args.device {
+        crate::device::authorize(authorization)?
+    } else {
+        crate::login::authorize(authorization)?
+    };
     let mut values: std::collections::BTreeMap<String, String> = authorized
         .values
         .iter()

@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod device;
 pub mod error;
 pub mod http;
 pub mod keeper;

@@ -15,6 +15,7 @@
 //! | `POST /token-form` | the same, answered `application/x-www-form-urlencoded` (like GitHub's default) |
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
+//! | `POST /device_authorization`, `GET /device`, `GET /device/decide` | the device authorization grant (`provider/device.rs`): codes, the verification page, pending / slow_down / access_denied / expired_token at the token endpoint |
 //! | `GET /echo` | a page that shows the parameters it received: a redirect URI that is not the relay, for "paste the code" tests |
 //! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata (it says the answers carry `iss`) |
 //!
@@ -41,7 +42,11 @@ use tokio::sync::oneshot;
 mod tests;
 
 pub mod assertion;
+mod device;
 pub use assertion::{JwtClient, JwtClientKey};
+
+/// The `grant_type` of the device access token request (RFC 8628 §3.4).
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// How long an authorization code stays usable (RFC 6749 §4.1.2 recommends at most 10 minutes).
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -117,6 +122,12 @@ pub struct ProviderConfig {
     /// Clients that authenticate with a signed JWT (client_secret_jwt, private_key_jwt), checked
     /// by [`assertion`].
     pub jwt_clients: Vec<JwtClient>,
+    /// `interval` of device authorizations, in seconds (RFC 8628 says 5; tests go faster).
+    pub device_interval: u64,
+    /// `expires_in` of device codes, in seconds.
+    pub device_expires_in: u64,
+    /// How many polls of each device code are answered `slow_down` before the others.
+    pub device_slow_downs: u32,
 }
 
 impl Default for ProviderConfig {
@@ -152,6 +163,9 @@ impl Default for ProviderConfig {
             withheld_scopes: Vec::new(),
             refresh_needs_offline_access: false,
             jwt_clients: vec![JwtClient::rsa(), JwtClient::ec(), JwtClient::secret()],
+            device_interval: 5,
+            device_expires_in: 600,
+            device_slow_downs: 0,
         }
     }
 }
@@ -432,6 +446,8 @@ struct Inner {
     next_family: u64,
     /// `jti`s of client assertions seen (each may be used once).
     used_jtis: std::collections::HashSet<String>,
+    /// Device authorizations in progress, by device code.
+    devices: HashMap<String, device::DeviceGrant>,
     issued: Vec<Issued>,
     requests: Vec<Recorded>,
 }
@@ -447,6 +463,7 @@ impl Inner {
             revoked_families: Vec::new(),
             next_family: 0,
             used_jtis: std::collections::HashSet::new(),
+            devices: HashMap::new(),
             issued: Vec::new(),
             requests: Vec::new(),
         }
@@ -507,6 +524,9 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/slow/token", post(token_slow))
         .route("/exchange", get(exchange))
         .route("/echo", get(echo))
+        .route("/device_authorization", post(device::device_authorization))
+        .route("/device", get(device::verification_page))
+        .route("/device/decide", get(device::decide))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .with_state(shared)
@@ -1069,6 +1089,10 @@ fn token_grant(
             let expires_in = config.expires_in;
             Ok(inner.issue(grant_type, &client_id, &scope, expires_in, true, None))
         }
+        DEVICE_GRANT => {
+            let client_id = client(inner, incoming, audience)?;
+            device::device_grant(inner, &client_id, params)
+        }
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -1441,6 +1465,7 @@ async fn discovery(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         "issuer": base,
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
+        "device_authorization_endpoint": format!("{base}/device_authorization"),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
         "code_challenge_methods_supported": ["S256"],

@@ -5,6 +5,7 @@
 mod commands;
 mod concurrency;
 mod crash;
+mod device;
 mod jwt;
 mod login;
 mod redis;
