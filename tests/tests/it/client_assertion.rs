@@ -29,7 +29,7 @@ async fn refused(w: &World, why: &str) -> Result<()> {
     action::click(c, "call-bearer").await?;
     check::shows_containing(c, "error-box", "invalid_client").await?;
     check::shows_containing(c, "error-description", why).await?;
-    check::shows_containing(c, "error-hint", "refused the signed assertion").await?;
+    check::shows_containing(c, "error-hint", "The service refused the").await?;
     check::expect(w.provider.requests_to("/token").len() == before + 1, || {
         "the refused call should have reached the mock once".to_owned()
     })
