@@ -180,35 +180,7 @@ pub async fn call(state: WizardState, kind: CallKind) {
         }
     };
     match parse_token_response(reply.status, reply.content_type(), &reply.body) {
-        Ok(mut response) => {
-            let previous = state.secrets.refresh_token.get_untracked();
-            response.keep_refresh_token(Some(&previous));
-            state
-                .secrets
-                .access_token
-                .set(response.access_token.clone());
-            state
-                .secrets
-                .refresh_token
-                .set(response.refresh_token.clone().unwrap_or_default());
-            state.outcome.set(Some(TokenOutcome {
-                kind,
-                received_at_ms: browser::now_ms(),
-                token_type: response.token_type.clone(),
-                expires_in: response.expires_in,
-                refresh_token_expires_in: response.refresh_token_expires_in,
-                scope_granted: response.scope.clone(),
-                scope_requested: untrack(|| state.joined_scope()),
-                id_token: response.id_token.clone(),
-                status: reply.status,
-                raw: pretty(&reply.body),
-            }));
-            match kind {
-                CallKind::Refresh => state.refresh_count.update(|count| *count += 1),
-                CallKind::Bearer => state.refresh_count.set(0),
-            }
-            state.auto_refresh_failure.set(None);
-        }
+        Ok(response) => accept_tokens(state, kind, response, reply.status, &reply.body),
         Err(error) => {
             let which = match kind {
                 CallKind::Bearer => engine::Endpoint::Token,
@@ -220,6 +192,44 @@ pub async fn call(state: WizardState, kind: CallKind) {
                 .set(Some(token_failure(state, &error, client_auth, &reply.body)));
         }
     }
+}
+
+/// Keeps the tokens of a successful answer (`status`, `body`) to `kind`'s call: the secrets, the
+/// outcome shown in step 3, the refresh count.
+pub fn accept_tokens(
+    state: WizardState,
+    kind: CallKind,
+    mut response: engine::token::TokenResponse,
+    status: u16,
+    body: &str,
+) {
+    let previous = state.secrets.refresh_token.get_untracked();
+    response.keep_refresh_token(Some(&previous));
+    state
+        .secrets
+        .access_token
+        .set(response.access_token.clone());
+    state
+        .secrets
+        .refresh_token
+        .set(response.refresh_token.clone().unwrap_or_default());
+    state.outcome.set(Some(TokenOutcome {
+        kind,
+        received_at_ms: browser::now_ms(),
+        token_type: response.token_type.clone(),
+        expires_in: response.expires_in,
+        refresh_token_expires_in: response.refresh_token_expires_in,
+        scope_granted: response.scope.clone(),
+        scope_requested: untrack(|| state.joined_scope()),
+        id_token: response.id_token.clone(),
+        status,
+        raw: pretty(body),
+    }));
+    match kind {
+        CallKind::Refresh => state.refresh_count.update(|count| *count += 1),
+        CallKind::Bearer => state.refresh_count.set(0),
+    }
+    state.auto_refresh_failure.set(None);
 }
 
 /// The client assertion of `kind`'s request, signed by the browser, when its client

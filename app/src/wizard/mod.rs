@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod calls;
+pub mod device;
 pub mod flow;
 pub mod service;
 pub mod tokens;

@@ -9,6 +9,7 @@
 mod authorization;
 mod client_assertion;
 mod clients;
+mod device_flow;
 mod errors;
 mod flows;
 mod input_kept;
@@ -60,6 +61,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("client_secret_jwt_signs_with_the_secret", |w| {
         Box::pin(client_assertion::client_secret_jwt_signs_with_the_secret(w))
+    }),
+    ("device_code_brings_the_tokens_without_a_redirect", |w| {
+        Box::pin(device_flow::device_code_brings_the_tokens_without_a_redirect(w))
+    }),
+    ("denied_and_expired_device_codes_are_explained", |w| {
+        Box::pin(device_flow::denied_and_expired_device_codes_are_explained(
+            w,
+        ))
     }),
     ("password_grant", |w| {
         Box::pin(token_endpoints::password_grant(w))
