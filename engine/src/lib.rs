@@ -12,6 +12,7 @@
 //! - [`request`]: the authorization URL, token and refresh requests; [`assertion`]: the signed
 //!   JWT of `client_secret_jwt` / `private_key_jwt` (the caller signs).
 //! - [`device`]: the device authorization grant (RFC 8628) and its polling rules.
+//! - [`jwt`]: decoding returned tokens and checking their claims (issuer, audience, expiry, nonce).
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
 //!   authentication once.
@@ -25,6 +26,7 @@ pub mod device;
 pub mod discovery;
 pub mod encode;
 pub mod input;
+pub mod jwt;
 pub mod pkce;
 pub mod request;
 pub mod scopes;

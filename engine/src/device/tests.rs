@@ -57,7 +57,11 @@ fn a_confidential_client_authenticates_as_for_the_token() {
     let vars = vars().with("client_secret", "s");
     let token = device_token_request(&settings, &vars, "{dc}").unwrap();
     assert!(
-        token.body.as_deref().unwrap().contains("device_code=%7Bdc%7D"),
+        token
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("device_code=%7Bdc%7D"),
         "a literal, not a template"
     );
     assert!(token.header("authorization").unwrap().starts_with("Basic "));
