@@ -384,6 +384,15 @@ pub fn authorization_url(settings: &ServiceSettings, vars: &Vars) -> Result<Stri
         standard.push(("code_challenge", pkce.challenge().to_owned()));
         standard.push(("code_challenge_method", Pkce::METHOD.to_owned()));
     }
+    // OpenID Connect Core §3.1.2.1: a `nonce` binds the ID token to this sign-in. It is derived
+    // from the `state`, which the session keeps anyway, so nothing more is stored.
+    let openid = vars
+        .get("scope")
+        .is_some_and(|scope| scope.split([' ', ',', ';', '+']).any(|s| s == "openid"));
+    let state = vars.get("state").unwrap_or_default();
+    if openid && !state.is_empty() {
+        standard.push(("nonce", crate::pkce::nonce_for(state)));
+    }
 
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut replacements: Vec<usize> = Vec::new();

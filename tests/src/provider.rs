@@ -16,6 +16,7 @@
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
 //! | `POST /device_authorization`, `GET /device`, `GET /device/decide` | the device authorization grant (`provider/device.rs`): codes, the verification page, pending / slow_down / access_denied / expired_token at the token endpoint |
+//! | `GET /jwks` | the provider's public key; the code exchange adds an RS256 `id_token` (with the request's `nonce`) when `openid` is granted (`provider/id_token.rs`) |
 //! | `GET /echo` | a page that shows the parameters it received: a redirect URI that is not the relay, for "paste the code" tests |
 //! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata (it says the answers carry `iss`) |
 //!
@@ -43,6 +44,7 @@ mod tests;
 
 pub mod assertion;
 mod device;
+mod id_token;
 pub use assertion::{JwtClient, JwtClientKey};
 
 /// The `grant_type` of the device access token request (RFC 8628 §3.4).
@@ -128,6 +130,9 @@ pub struct ProviderConfig {
     pub device_expires_in: u64,
     /// How many polls of each device code are answered `slow_down` before the others.
     pub device_slow_downs: u32,
+    /// When set, ID tokens carry this `nonce` instead of the one the authorization request sent
+    /// (a token minted for another sign-in).
+    pub id_token_nonce: Option<String>,
 }
 
 impl Default for ProviderConfig {
@@ -166,6 +171,7 @@ impl Default for ProviderConfig {
             device_interval: 5,
             device_expires_in: 600,
             device_slow_downs: 0,
+            id_token_nonce: None,
         }
     }
 }
@@ -209,6 +215,8 @@ pub struct Issued {
     pub expires_in: u64,
     /// The `scope` sent.
     pub scope: String,
+    /// The OpenID ID token, when `openid` was granted to a code exchange.
+    pub id_token: Option<String>,
 }
 
 /// A running mock provider. Dropping it stops the server.
@@ -415,6 +423,10 @@ impl Shared {
 }
 
 struct CodeGrant {
+    /// The issuer that answered (it signs the ID token).
+    issuer: String,
+    /// The authorization request's `nonce` (OpenID), for the ID token.
+    nonce: Option<String>,
     client_id: String,
     redirect_uri: Option<String>,
     code_challenge: Option<String>,
@@ -510,6 +522,7 @@ impl Inner {
             refresh_token,
             expires_in,
             scope: scope.to_owned(),
+            id_token: None,
         };
         self.issued.push(issued.clone());
         issued
@@ -527,6 +540,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/device_authorization", post(device::device_authorization))
         .route("/device", get(device::verification_page))
         .route("/device/decide", get(device::decide))
+        .route("/jwks", get(id_token::jwks))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .with_state(shared)
@@ -819,6 +833,8 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &
             inner.codes.insert(
                 code.clone(),
                 CodeGrant {
+                    issuer: own_issuer.to_owned(),
+                    nonce: first(query, "nonce").map(str::to_owned),
                     client_id,
                     redirect_uri: sent_redirect_uri,
                     code_challenge: first(query, "code_challenge").map(str::to_owned),
@@ -1158,14 +1174,27 @@ fn redeem_code(
     let offline_granted = grant.scope.split(' ').any(|s| s == "offline_access");
     let with_refresh =
         with_refresh && (offline_granted || !inner.config.refresh_needs_offline_access);
-    Ok(inner.issue(
+    let mut issued = inner.issue(
         "authorization_code",
         client_id,
         &grant.scope,
         expires_in,
         with_refresh,
         None,
-    ))
+    );
+    if grant.scope.split(' ').any(|s| s == "openid") {
+        let nonce = inner.config.id_token_nonce.clone().or(grant.nonce);
+        issued.id_token = Some(id_token::sign(
+            &grant.issuer,
+            client_id,
+            nonce.as_deref(),
+            expires_in,
+        ));
+        if let Some(last) = inner.issued.last_mut() {
+            last.id_token.clone_from(&issued.id_token);
+        }
+    }
+    Ok(issued)
 }
 
 fn requested_scope(config: &ProviderConfig, params: &[(String, String)]) -> String {
@@ -1275,6 +1304,9 @@ fn success_response(issued: &Issued, encoding: Encoding) -> Response {
         fields.push(("refresh_token", json!(refresh_token)));
     }
     fields.push(("scope", json!(issued.scope)));
+    if let Some(id_token) = &issued.id_token {
+        fields.push(("id_token", json!(id_token)));
+    }
     encode(StatusCode::OK, fields, encoding, false)
 }
 
@@ -1466,6 +1498,7 @@ async fn discovery(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "device_authorization_endpoint": format!("{base}/device_authorization"),
+        "jwks_uri": format!("{base}/jwks"),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
         "code_challenge_methods_supported": ["S256"],
