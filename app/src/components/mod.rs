@@ -5,6 +5,7 @@ mod countdown;
 mod error_box;
 mod field;
 mod step_nav;
+mod token_panel;
 
 pub use client_assertion::{AssertionFields, PrivateKeyField};
 pub use countdown::Countdown;
@@ -13,3 +14,4 @@ pub use field::{
     CheckboxField, CopyButton, Drafts, SecretField, SelectField, StatusLine, TextArea, TextField,
 };
 pub use step_nav::{StepIndicator, StepNav};
+pub use token_panel::TokenPanel;

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::components::{
     AssertionFields, CheckboxField, CopyButton, Countdown, ErrorBox, PrivateKeyField, SecretField,
-    SelectField, TextArea, TextField,
+    SelectField, TextArea, TextField, TokenPanel,
 };
 use crate::lines::{format_params, parse_params};
 use crate::state::{CallKind, WizardState};
@@ -673,10 +673,39 @@ fn Results() -> impl IntoView {
                 {move || state.preset().map(|p| p.notes.after_token.clone()).filter(|n| !n.is_empty()).map(|note| {
                     view! { <p class="help">{note}</p> }
                 })}
+                <TokenPanels />
                 <h3>"Raw response"</h3>
                 <pre class="code raw" data-testid="result-raw" tabindex="0" aria-label="Raw response">{move || outcome().map(|o| o.raw).unwrap_or_default()}</pre>
             </section>
         </Show>
+    }
+}
+
+/// What is inside the access token and the ID token.
+#[component]
+fn TokenPanels() -> impl IntoView {
+    let state = WizardState::expect();
+    let issuer = Signal::derive(move || state.authorization(|a| a.issuer.clone()));
+    let client_id = Signal::derive(move || state.client_id.get());
+    let nonce = Signal::derive(move || {
+        state.secrets.state.with(|s| {
+            if s.is_empty() {
+                String::new()
+            } else {
+                engine::pkce::nonce_for(s)
+            }
+        })
+    });
+    let id_token = Signal::derive(move || {
+        state.outcome.with(|o| {
+            o.as_ref()
+                .and_then(|o| o.id_token.clone())
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <TokenPanel prefix="access-token" title="Access token" token=state.secrets.access_token id_token=false issuer=issuer client_id=client_id nonce=nonce now_ms=state.now />
+        <TokenPanel prefix="id-token" title="ID token" token=id_token id_token=true issuer=issuer client_id=client_id nonce=nonce now_ms=state.now />
     }
 }
 

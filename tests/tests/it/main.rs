@@ -19,6 +19,7 @@ mod redirect_capture;
 mod refresh;
 mod scripts_export;
 mod token_endpoints;
+mod token_panel;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -69,6 +70,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         Box::pin(device_flow::denied_and_expired_device_codes_are_explained(
             w,
         ))
+    }),
+    ("id_token_is_decoded_and_checked", |w| {
+        Box::pin(token_panel::id_token_is_decoded_and_checked(w))
+    }),
+    ("id_token_with_another_nonce_is_flagged", |w| {
+        Box::pin(token_panel::id_token_with_another_nonce_is_flagged(w))
     }),
     ("password_grant", |w| {
         Box::pin(token_endpoints::password_grant(w))
