@@ -52,6 +52,72 @@ pub async fn sign(unsigned: &UnsignedAssertion) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&signature).to_vec())
 }
 
+/// Whether `signature` over `signing_input` verifies with the public `jwk` by `alg` (RS256, PS256,
+/// ES256, EdDSA where the browser has Ed25519); `Err` when the browser cannot check it.
+pub async fn verify(
+    alg: &str,
+    jwk: &serde_json::Map<String, serde_json::Value>,
+    signing_input: &str,
+    signature: &[u8],
+) -> Result<bool, String> {
+    let subtle = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .and_then(|crypto| Reflect::get(&crypto, &"subtle".into()).ok())
+        .filter(|subtle| !subtle.is_undefined())
+        .ok_or_else(|| "this browser has no crypto.subtle".to_owned())?;
+    let (import_algorithm, verify_algorithm) = match alg {
+        "RS256" => algorithms(JwtAlg::Rs256),
+        "PS256" => algorithms(JwtAlg::Ps256),
+        "ES256" => algorithms(JwtAlg::Es256),
+        "EdDSA" => {
+            let ed = || {
+                let object = Object::new();
+                let _ = Reflect::set(&object, &"name".into(), &"Ed25519".into());
+                object
+            };
+            (ed(), ed())
+        }
+        other => return Err(format!("{other} cannot be checked here")),
+    };
+    // Only the public members: a JWK Set never needs more, and `key_ops` could forbid verify.
+    let mut public = jwk.clone();
+    public.remove("key_ops");
+    let jwk = js_sys::JSON::parse(&serde_json::Value::Object(public).to_string())
+        .map_err(|_| "the key is not JSON".to_owned())?;
+    let usages = Array::of1(&"verify".into());
+    let key = call(
+        &subtle,
+        "importKey",
+        &[
+            "jwk".into(),
+            jwk,
+            import_algorithm.into(),
+            false.into(),
+            usages.into(),
+        ],
+    )
+    .await
+    .map_err(|error| {
+        format!(
+            "the browser could not read the service's key ({})",
+            describe(&error)
+        )
+    })?;
+    let verified = call(
+        &subtle,
+        "verify",
+        &[
+            verify_algorithm.into(),
+            key,
+            Uint8Array::from(signature).into(),
+            Uint8Array::from(signing_input.as_bytes()).into(),
+        ],
+    )
+    .await
+    .map_err(|error| format!("the browser could not check it ({})", describe(&error)))?;
+    Ok(verified.as_bool().unwrap_or(false))
+}
+
 /// The WebCrypto algorithm objects for importing the key and for signing.
 fn algorithms(alg: JwtAlg) -> (Object, Object) {
     let object = |pairs: &[(&str, JsValue)]| {

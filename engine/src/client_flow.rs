@@ -51,6 +51,7 @@ impl AuthorizationSettings {
             issuer: String::new(),
             issuer_required: false,
             device_url: String::new(),
+            jwks_uri: String::new(),
         }
     }
 }

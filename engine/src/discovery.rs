@@ -25,6 +25,8 @@ pub struct ServerMetadata {
     pub token_endpoint: Option<String>,
     /// Where a device asks for a user code (RFC 8628 §4).
     pub device_authorization_endpoint: Option<String>,
+    /// The server's signing keys (RFC 8414 §2, OpenID Discovery §3).
+    pub jwks_uri: Option<String>,
     /// PKCE methods (`S256`, `plain`).
     pub code_challenge_methods_supported: Vec<String>,
     /// Client authentication methods (`client_secret_basic`, `client_secret_post`, `none` …).
@@ -133,6 +135,7 @@ pub fn parse_metadata(json: &str) -> Result<ServerMetadata, DiscoveryError> {
         authorization_endpoint: endpoint("authorization_endpoint")?,
         token_endpoint: endpoint("token_endpoint")?,
         device_authorization_endpoint: endpoint("device_authorization_endpoint")?,
+        jwks_uri: endpoint("jwks_uri")?,
         code_challenge_methods_supported: list("code_challenge_methods_supported"),
         token_endpoint_auth_methods_supported: list("token_endpoint_auth_methods_supported"),
         scopes_supported: list("scopes_supported"),
@@ -209,6 +212,9 @@ impl ServerMetadata {
             flow.issuer_required = issuer_required;
             if let Some(device) = &self.device_authorization_endpoint {
                 flow.device_url = template::escape(device);
+            }
+            if let Some(jwks) = &self.jwks_uri {
+                flow.jwks_uri.clone_from(jwks);
             }
         }
         if let Some(endpoint) = &self.token_endpoint {

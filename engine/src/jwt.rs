@@ -1,7 +1,8 @@
 //! Looking inside the tokens a service returns: a JWT's header and claims decoded, its times
 //! read, and its claims checked against the settings (issuer, audience = the client, expiry, the
-//! OpenID `nonce`). An opaque token is said to be opaque, which is not an error. Signatures are
-//! not checked here (that needs the service's keys and a crypto library).
+//! OpenID `nonce`). An opaque token is said to be opaque, which is not an error. The signature
+//! is checked by the caller's crypto (WebCrypto) with the key [`select_key`] picks from the
+//! service's JWKS.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -253,6 +254,72 @@ pub fn duration_words(seconds: u64) -> String {
         (0, _, _) => format!("{hours} h {minutes} min"),
         (1, _, _) => format!("1 day {hours} h"),
         _ => format!("{days} days {hours} h"),
+    }
+}
+
+/// The JWS algorithms whose signatures the wizard can check (EdDSA where the browser has it).
+pub const VERIFIABLE: &[&str] = &["RS256", "PS256", "ES256", "EdDSA"];
+
+/// The GET request for the service's keys.
+pub fn jwks_request(jwks_uri: &str) -> crate::request::HttpRequest {
+    crate::request::HttpRequest {
+        method: crate::settings::HttpMethod::Get,
+        url: jwks_uri.to_owned(),
+        headers: vec![("Accept".to_owned(), "application/json".to_owned())],
+        body: None,
+    }
+}
+
+/// The key of the JWKS (`jwks`, the service's answer) that signed `jwt`: the one with its `kid`
+/// (or the only one of its type when it names none), fit for its `alg`. `Err` says why none.
+pub fn select_key(jwks: &str, jwt: &DecodedJwt) -> Result<Map<String, Value>, String> {
+    let alg = jwt.alg();
+    if !VERIFIABLE.contains(&alg) {
+        return Err(format!(
+            "it is signed {alg}, which this page cannot check (it checks {})",
+            VERIFIABLE.join(", ")
+        ));
+    }
+    let kty = match alg {
+        "ES256" => "EC",
+        "EdDSA" => "OKP",
+        _ => "RSA",
+    };
+    let Ok(Value::Object(set)) = serde_json::from_str::<Value>(jwks) else {
+        return Err("the service's key set (jwks_uri) is not JSON".to_owned());
+    };
+    let keys: Vec<&Map<String, Value>> = set
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(|keys| keys.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    let text = |key: &Map<String, Value>, name: &str| {
+        key.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    let fits = |key: &&Map<String, Value>| {
+        text(key, "kty").as_deref() == Some(kty)
+            && text(key, "alg").is_none_or(|a| a == alg)
+            && text(key, "use").is_none_or(|u| u == "sig")
+    };
+    let candidates: Vec<&Map<String, Value>> = match jwt.kid() {
+        Some(kid) => keys
+            .iter()
+            .copied()
+            .filter(|key| text(key, "kid").as_deref() == Some(kid))
+            .collect(),
+        None => keys.iter().copied().filter(fits).collect(),
+    };
+    match candidates.as_slice() {
+        [key] if fits(key) => Ok((*key).clone()),
+        [_] => Err(format!(
+            "the key {} is not a {kty} key for {alg}",
+            jwt.kid().unwrap_or_default()
+        )),
+        [] => Err(match jwt.kid() {
+            Some(kid) => format!("the service's key set has no key {kid} (rotated away?)"),
+            None => format!("the service's key set has no {kty} key"),
+        }),
+        _ => Err("the token names no kid and the key set has several keys that fit".to_owned()),
     }
 }
 

@@ -88,6 +88,10 @@ pub struct AuthorizationSettings {
     /// the service has none. With it, the user can authorize on another device by a code.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub device_url: String,
+    /// The service's signing keys (`jwks_uri`, usually from discovery): ID tokens are verified
+    /// against them. Empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jwks_uri: String,
 }
 
 /// How a scope list is joined into one `scope` value.

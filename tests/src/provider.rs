@@ -133,6 +133,8 @@ pub struct ProviderConfig {
     /// When set, ID tokens carry this `nonce` instead of the one the authorization request sent
     /// (a token minted for another sign-in).
     pub id_token_nonce: Option<String>,
+    /// When true, ID tokens carry a signature that does not verify (a forged or altered token).
+    pub id_token_bad_signature: bool,
 }
 
 impl Default for ProviderConfig {
@@ -172,6 +174,7 @@ impl Default for ProviderConfig {
             device_expires_in: 600,
             device_slow_downs: 0,
             id_token_nonce: None,
+            id_token_bad_signature: false,
         }
     }
 }
@@ -1184,12 +1187,14 @@ fn redeem_code(
     );
     if grant.scope.split(' ').any(|s| s == "openid") {
         let nonce = inner.config.id_token_nonce.clone().or(grant.nonce);
-        issued.id_token = Some(id_token::sign(
-            &grant.issuer,
-            client_id,
-            nonce.as_deref(),
-            expires_in,
-        ));
+        let mut token = id_token::sign(&grant.issuer, client_id, nonce.as_deref(), expires_in);
+        if inner.config.id_token_bad_signature {
+            // Another claims part under the same signature: what an altered token looks like.
+            let claims = URL_SAFE_NO_PAD.encode(r#"{"iss":"forged","sub":"mallory"}"#);
+            let parts: Vec<&str> = token.split('.').collect();
+            token = format!("{}.{claims}.{}", parts[0], parts[2]);
+        }
+        issued.id_token = Some(token);
         if let Some(last) = inner.issued.last_mut() {
             last.id_token.clone_from(&issued.id_token);
         }

@@ -31,9 +31,13 @@ pub fn TokenPanel(
     /// Now, in ms since the epoch (ticks once a second).
     #[prop(into)]
     now_ms: Signal<f64>,
+    /// The signature check, once done: whether it verified, and the words.
+    #[prop(optional, into)]
+    signature: Option<Signal<Option<(bool, String)>>>,
 ) -> impl IntoView {
     let decoded = Memo::new(move |_| token.with(|t| (!t.is_empty()).then(|| decode(t))));
-    let testid = move |name: &str| format!("{prefix}-{name}");
+    let prefix = StoredValue::new(prefix);
+    let testid = move |name: &str| format!("{}-{name}", prefix.get_value());
     let pretty = |map: &serde_json::Map<String, serde_json::Value>| {
         serde_json::to_string_pretty(map).unwrap_or_default()
     };
@@ -102,8 +106,22 @@ pub fn TokenPanel(
                     view! {
                         <div class="token-panel" data-testid=testid("panel")>
                             <h3>{format!("{title}: a JWT signed {}", jwt.alg())}</h3>
-                            <p class="help">"The signature is not verified here; the checks below are of the claims."</p>
-                            <ul class="checks" data-testid=testid("checks")>{checks}</ul>
+                            <ul class="checks" data-testid=testid("checks")>
+                                {move || {
+                                    let (ok, words) = match signature.and_then(|s| s.get()) {
+                                        Some(verdict) => verdict,
+                                        None if signature.is_some() => (false, "not checked yet".to_owned()),
+                                        None => (false, "not checked (an access token is checked by the API it is for)".to_owned()),
+                                    };
+                                    let mark = if ok { "✓" } else { "✗" };
+                                    view! {
+                                        <li class=if ok { "check ok" } else { "check failed" } data-testid=testid("check-signature")>
+                                            {format!("{mark} signature: {words}")}
+                                        </li>
+                                    }
+                                }}
+                                {checks}
+                            </ul>
                             <ul class="times">{times}</ul>
                             <h4>"Header"</h4>
                             <pre class="code" data-testid=testid("header") tabindex="0">{pretty(&jwt.header)}</pre>

@@ -232,6 +232,60 @@ pub fn accept_tokens(
     state.auto_refresh_failure.set(None);
 }
 
+/// Checks a JWT's signature against the service's keys at `jwks_uri` (fetched like the token
+/// calls, through the relay): whether it verified, and why not, in words.
+pub async fn verify_signature(state: WizardState, token: &str, jwks_uri: &str) -> (bool, String) {
+    let engine::jwt::TokenShape::Jwt(jwt) = engine::jwt::decode(token) else {
+        return (false, "not a signed JWT".to_owned());
+    };
+    if jwks_uri.is_empty() {
+        return (
+            false,
+            "not checked: the service's key set (jwks_uri) is unknown; run discovery in step 1"
+                .to_owned(),
+        );
+    }
+    let request = engine::jwt::jwks_request(jwks_uri);
+    let relay = untrack(|| state.relay());
+    let reply = match &relay {
+        Some(relay) => relay.proxy(&request).await,
+        None => api::direct(&request).await,
+    };
+    let reply = match reply {
+        Ok(reply) if (200..300).contains(&reply.status) => reply,
+        Ok(reply) => {
+            return (
+                false,
+                format!("not checked: the key set answered HTTP {}", reply.status),
+            );
+        }
+        Err(error) => {
+            return (
+                false,
+                format!("not checked: the key set could not be fetched ({error})"),
+            );
+        }
+    };
+    let key = match engine::jwt::select_key(&reply.body, &jwt) {
+        Ok(key) => key,
+        Err(why) => return (false, format!("not checked: {why}")),
+    };
+    let kid = jwt.kid().unwrap_or("(no kid)").to_owned();
+    match crate::webcrypto::verify(jwt.alg(), &key, &jwt.signing_input, &jwt.signature).await {
+        Ok(true) => (
+            true,
+            format!("verified with the service's key {kid} ({})", jwt.alg()),
+        ),
+        Ok(false) => (
+            false,
+            format!(
+                "does NOT verify with the service's key {kid}: the token was changed or not signed by this service"
+            ),
+        ),
+        Err(why) => (false, format!("not checked: {why}")),
+    }
+}
+
 /// The client assertion of `kind`'s request, signed by the browser, when its client
 /// authentication is a JWT (a fresh `jti` and times for every call); `None` otherwise.
 async fn signed_assertion(

@@ -703,9 +703,25 @@ fn TokenPanels() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // The ID token's signature, checked against the service's keys fetched through the relay.
+    let signature = RwSignal::new(None::<(bool, String)>);
+    Effect::new(move |_| {
+        let token = id_token.get();
+        let jwks_uri = state.authorization(|a| a.jwks_uri.clone());
+        signature.set(None);
+        if token.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let verdict = calls::verify_signature(state, &token, &jwks_uri).await;
+            if untrack(|| id_token.get()) == token {
+                signature.set(Some(verdict));
+            }
+        });
+    });
     view! {
         <TokenPanel prefix="access-token" title="Access token" token=state.secrets.access_token id_token=false issuer=issuer client_id=client_id nonce=nonce now_ms=state.now />
-        <TokenPanel prefix="id-token" title="ID token" token=id_token id_token=true issuer=issuer client_id=client_id nonce=nonce now_ms=state.now />
+        <TokenPanel prefix="id-token" title="ID token" token=id_token id_token=true issuer=issuer client_id=client_id nonce=nonce now_ms=state.now signature=Signal::derive(move || signature.get()) />
     }
 }
 

@@ -111,3 +111,36 @@ fn durations_read_naturally() {
     assert_eq!(duration_words(86_400 + 7200), "1 day 2 h");
     assert_eq!(duration_words(3 * 86_400), "3 days 0 h");
 }
+
+#[test]
+fn the_signing_key_is_picked_by_kid_and_type() {
+    let token = jwt(serde_json::json!({}));
+    let jwks = r#"{"keys":[{"kty":"RSA","kid":"k0","n":"AQ","e":"AQAB"},{"kty":"RSA","kid":"k1","alg":"RS256","n":"Ag","e":"AQAB"}]}"#;
+    assert_eq!(select_key(jwks, &token).unwrap()["n"], "Ag");
+    assert_eq!(
+        select_key(r#"{"keys":[{"kty":"RSA","kid":"k0"}]}"#, &token).unwrap_err(),
+        "the service's key set has no key k1 (rotated away?)"
+    );
+    assert_eq!(
+        select_key(r#"{"keys":[{"kty":"EC","kid":"k1"}]}"#, &token).unwrap_err(),
+        "the key k1 is not a RSA key for RS256"
+    );
+    assert!(
+        select_key("<html>", &token)
+            .unwrap_err()
+            .contains("not JSON")
+    );
+    let hs = format!(
+        "{}.{}.",
+        b64(&serde_json::json!({"alg": "HS256"})),
+        b64(&serde_json::json!({}))
+    );
+    let TokenShape::Jwt(hs) = decode(&hs) else {
+        panic!()
+    };
+    assert!(
+        select_key(jwks, &hs)
+            .unwrap_err()
+            .contains("signed HS256, which this page cannot check")
+    );
+}

@@ -26,6 +26,7 @@ fn google() -> ServiceSettings {
             issuer: String::new(),
             issuer_required: false,
             device_url: String::new(),
+            jwks_uri: String::new(),
         }),
         token: EndpointSettings::authorization_code("https://oauth2.googleapis.com/token"),
         refresh: Some(EndpointSettings::refresh_token(

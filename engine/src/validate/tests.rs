@@ -35,6 +35,7 @@ fn settings() -> ServiceSettings {
             issuer: String::new(),
             issuer_required: false,
             device_url: String::new(),
+            jwks_uri: String::new(),
         }),
         token: EndpointSettings::authorization_code(
             "https://login.example.com/{tenant}/token?realm={realmId}",

@@ -38,6 +38,7 @@ fn settings(method: HttpMethod, body_format: BodyFormat) -> ServiceSettings {
             issuer: String::new(),
             issuer_required: false,
             device_url: String::new(),
+            jwks_uri: String::new(),
         }),
         token: EndpointSettings {
             method,

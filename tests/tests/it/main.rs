@@ -77,6 +77,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("id_token_with_another_nonce_is_flagged", |w| {
         Box::pin(token_panel::id_token_with_another_nonce_is_flagged(w))
     }),
+    ("id_token_with_a_bad_signature_is_flagged", |w| {
+        Box::pin(token_panel::id_token_with_a_bad_signature_is_flagged(w))
+    }),
     ("password_grant", |w| {
         Box::pin(token_endpoints::password_grant(w))
     }),

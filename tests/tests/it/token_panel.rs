@@ -1,7 +1,7 @@
 //! The token panel: an OpenID sign-in sends a nonce, the mock's ID token is decoded and its
 //! claims checked against the settings (issuer from discovery, audience = the client, the nonce
 //! sent); an opaque access token is said to be opaque; an ID token with another sign-in's nonce
-//! is flagged.
+//! is flagged, and so is one whose signature does not verify with the service's JWKS.
 
 use e2e::world::World;
 use e2e::{Result, action, check};
@@ -40,6 +40,12 @@ pub async fn id_token_is_decoded_and_checked(w: &World) -> Result<()> {
     check::shows_containing(c, "id-token-claims", "Alice Liddell").await?;
     check::shows_containing(c, "id-token-header", "mock-key-1").await?;
     check::shows_containing(c, "id-token-time-exp", "expires (exp):").await?;
+    check::shows_containing(
+        c,
+        "id-token-check-signature",
+        "✓ signature: verified with the service's key mock-key-1 (RS256)",
+    )
+    .await?;
     Ok(())
 }
 
@@ -55,5 +61,21 @@ pub async fn id_token_with_another_nonce_is_flagged(w: &World) -> Result<()> {
     )
     .await?;
     check::shows_containing(c, "id-token-check-aud", "✓").await?;
+    check::shows_containing(c, "id-token-check-signature", "✓ signature: verified").await?;
+    Ok(())
+}
+
+pub async fn id_token_with_a_bad_signature_is_flagged(w: &World) -> Result<()> {
+    let c = w.client();
+    w.provider
+        .configure(|config| config.id_token_bad_signature = true);
+    signed_in_with_openid(w).await?;
+    check::shows_containing(
+        c,
+        "id-token-check-signature",
+        "✗ signature: does NOT verify",
+    )
+    .await?;
+    check::shows_containing(c, "id-token-check-iss", "✗ iss: names issuer forged").await?;
     Ok(())
 }
