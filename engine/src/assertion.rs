@@ -65,7 +65,8 @@ impl UnsignedAssertion {
     }
 }
 
-/// The assertion `which` request needs, or `None` when its client authentication is not a JWT.
+/// The assertion `which` request needs, or `None` when its client authentication is not a JWT
+/// (or there is no such request).
 ///
 /// `now` is the Unix time in seconds; `jti` fresh random bytes (16 or more), so that the service
 /// can refuse a replayed assertion.
@@ -76,7 +77,10 @@ pub fn client_assertion(
     now: u64,
     jti: &[u8],
 ) -> Result<Option<UnsignedAssertion>, BuildError> {
-    let endpoint = endpoint(settings, which)?;
+    // Without the request (no refresh settings) there is nothing to sign: building it says why.
+    let Ok(endpoint) = endpoint(settings, which) else {
+        return Ok(None);
+    };
     if !endpoint.client_auth.is_jwt() {
         return Ok(None);
     }

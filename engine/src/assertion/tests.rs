@@ -138,7 +138,13 @@ fn client_secret_jwt_is_hs256_keyed_by_the_secret() {
 }
 
 #[test]
-fn other_methods_need_no_assertion() {
+fn other_methods_and_missing_requests_need_no_assertion() {
+    let mut jwt = settings(ClientAuth::PrivateKeyJwt, JwtAlg::Rs256);
+    jwt.refresh = None;
+    assert_eq!(
+        client_assertion(&jwt, Endpoint::Refresh, &vars(), 0, &[0; 16]).unwrap(),
+        None
+    );
     let settings = settings(ClientAuth::BasicHeader, JwtAlg::Rs256);
     assert_eq!(
         client_assertion(&settings, Endpoint::Token, &vars(), 0, &[0; 16]).unwrap(),
