@@ -52,6 +52,9 @@ impl AuthorizationSettings {
             issuer_required: false,
             device_url: String::new(),
             jwks_uri: String::new(),
+            userinfo_url: String::new(),
+            revocation_url: String::new(),
+            introspection_url: String::new(),
         }
     }
 }

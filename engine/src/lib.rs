@@ -12,6 +12,7 @@
 //! - [`request`]: the authorization URL, token and refresh requests; [`assertion`]: the signed
 //!   JWT of `client_secret_jwt` / `private_key_jwt` (the caller signs).
 //! - [`device`]: the device authorization grant (RFC 8628) and its polling rules.
+//! - [`token_calls`]: userinfo, revocation (RFC 7009), introspection (RFC 7662).
 //! - [`jwt`]: decoding returned tokens and checking their claims (issuer, audience, expiry, nonce).
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses.
 //! - [`client_flow`]: switching client-flow authorization on and off, choosing the client
@@ -33,6 +34,7 @@ pub mod scopes;
 pub mod settings;
 pub mod template;
 pub mod token;
+pub mod token_calls;
 pub mod validate;
 pub mod vars;
 

@@ -55,6 +55,9 @@ pub enum BuildError {
     /// A device authorization for a service without a device authorization endpoint.
     #[error("This service has no device authorization endpoint (RFC 8628)")]
     NoDeviceEndpoint,
+    /// A userinfo, revocation or introspection call for a service without that endpoint.
+    #[error("This service has no {0} endpoint")]
+    NoTokenCallEndpoint(&'static str),
 }
 
 impl BuildError {
@@ -69,7 +72,10 @@ impl BuildError {
     pub fn field(&self) -> Option<&Field> {
         match self {
             Self::Field { field, .. } => Some(field),
-            Self::NoAuthorization | Self::NoRefresh | Self::NoDeviceEndpoint => None,
+            Self::NoAuthorization
+            | Self::NoRefresh
+            | Self::NoDeviceEndpoint
+            | Self::NoTokenCallEndpoint(_) => None,
         }
     }
 }
@@ -83,6 +89,9 @@ impl BuildError {
                 return Some(
                     "Tick “This service requires client-flow authorization” in step 1, or go on to the tokens.",
                 );
+            }
+            Self::NoTokenCallEndpoint(_) => {
+                return Some("Run discovery in step 1: it fills in the endpoints the service has.");
             }
             Self::NoDeviceEndpoint => {
                 return Some(

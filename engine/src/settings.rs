@@ -92,6 +92,15 @@ pub struct AuthorizationSettings {
     /// against them. Empty when unknown.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub jwks_uri: String,
+    /// The OpenID userinfo endpoint (usually from discovery); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub userinfo_url: String,
+    /// The revocation endpoint (RFC 7009); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub revocation_url: String,
+    /// The introspection endpoint (RFC 7662); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub introspection_url: String,
 }
 
 /// How a scope list is joined into one `scope` value.

@@ -17,6 +17,7 @@
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
 //! | `POST /device_authorization`, `GET /device`, `GET /device/decide` | the device authorization grant (`provider/device.rs`): codes, the verification page, pending / slow_down / access_denied / expired_token at the token endpoint |
 //! | `GET /jwks` | the provider's public key; the code exchange adds an RS256 `id_token` (with the request's `nonce`) when `openid` is granted (`provider/id_token.rs`) |
+//! | `GET /userinfo`, `POST /revoke`, `POST /introspect` | OpenID userinfo (a live access token), RFC 7009 revocation and RFC 7662 introspection (client authenticated as at `/token`) (`provider/token_calls.rs`) |
 //! | `GET /echo` | a page that shows the parameters it received: a redirect URI that is not the relay, for "paste the code" tests |
 //! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata (it says the answers carry `iss`) |
 //!
@@ -45,6 +46,7 @@ mod tests;
 pub mod assertion;
 mod device;
 mod id_token;
+mod token_calls;
 pub use assertion::{JwtClient, JwtClientKey};
 
 /// The `grant_type` of the device access token request (RFC 8628 §3.4).
@@ -544,6 +546,9 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/device", get(device::verification_page))
         .route("/device/decide", get(device::decide))
         .route("/jwks", get(id_token::jwks))
+        .route("/userinfo", get(token_calls::userinfo))
+        .route("/revoke", post(token_calls::revoke))
+        .route("/introspect", post(token_calls::introspect))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .with_state(shared)
@@ -1504,6 +1509,9 @@ async fn discovery(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         "token_endpoint": format!("{base}/token"),
         "device_authorization_endpoint": format!("{base}/device_authorization"),
         "jwks_uri": format!("{base}/jwks"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "introspection_endpoint": format!("{base}/introspect"),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
         "code_challenge_methods_supported": ["S256"],

@@ -676,6 +676,7 @@ fn Results() -> impl IntoView {
                 <TokenPanels />
                 <h3>"Raw response"</h3>
                 <pre class="code raw" data-testid="result-raw" tabindex="0" aria-label="Raw response">{move || outcome().map(|o| o.raw).unwrap_or_default()}</pre>
+                <crate::wizard::token_calls::TokenCalls />
             </section>
         </Show>
     }

@@ -27,6 +27,9 @@ fn google() -> ServiceSettings {
             issuer_required: false,
             device_url: String::new(),
             jwks_uri: String::new(),
+            userinfo_url: String::new(),
+            revocation_url: String::new(),
+            introspection_url: String::new(),
         }),
         token: EndpointSettings::authorization_code("https://oauth2.googleapis.com/token"),
         refresh: Some(EndpointSettings::refresh_token(

@@ -36,6 +36,9 @@ fn settings() -> ServiceSettings {
             issuer_required: false,
             device_url: String::new(),
             jwks_uri: String::new(),
+            userinfo_url: String::new(),
+            revocation_url: String::new(),
+            introspection_url: String::new(),
         }),
         token: EndpointSettings::authorization_code(
             "https://login.example.com/{tenant}/token?realm={realmId}",

@@ -39,6 +39,9 @@ fn settings(method: HttpMethod, body_format: BodyFormat) -> ServiceSettings {
             issuer_required: false,
             device_url: String::new(),
             jwks_uri: String::new(),
+            userinfo_url: String::new(),
+            revocation_url: String::new(),
+            introspection_url: String::new(),
         }),
         token: EndpointSettings {
             method,

@@ -18,6 +18,7 @@ mod preset_flow;
 mod redirect_capture;
 mod refresh;
 mod scripts_export;
+mod token_calls;
 mod token_endpoints;
 mod token_panel;
 
@@ -79,6 +80,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("id_token_with_a_bad_signature_is_flagged", |w| {
         Box::pin(token_panel::id_token_with_a_bad_signature_is_flagged(w))
+    }),
+    ("userinfo_introspection_and_revocation", |w| {
+        Box::pin(token_calls::userinfo_introspection_and_revocation(w))
     }),
     ("password_grant", |w| {
         Box::pin(token_endpoints::password_grant(w))
