@@ -14,6 +14,7 @@ pub mod seal;
 pub mod settings_panel;
 pub mod state;
 pub mod storage;
+pub mod webcrypto;
 pub mod wizard;
 
 use std::time::Duration;

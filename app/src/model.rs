@@ -123,6 +123,8 @@ pub struct Secrets {
     pub client_secret: String,
     /// `{user_name}`: a user id whose secret is the client secret.
     pub user_name: String,
+    /// `{private_key}`: the key of `private_key_jwt` (PKCS #8 PEM or a private JWK).
+    pub private_key: String,
     /// `{code}`: the authorization code.
     pub code: String,
     /// `{state}` of the current or last authorization request.
@@ -143,10 +145,11 @@ pub struct Secrets {
 
 impl Secrets {
     /// Each value that fills a template variable, with that variable's name.
-    pub fn variables(&self) -> [(&'static str, &String); 7] {
+    pub fn variables(&self) -> [(&'static str, &String); 8] {
         [
             ("client_secret", &self.client_secret),
             ("user_name", &self.user_name),
+            ("private_key", &self.private_key),
             ("code", &self.code),
             ("state", &self.state),
             ("code_verifier", &self.code_verifier),
@@ -155,10 +158,11 @@ impl Secrets {
         ]
     }
 
-    fn variables_mut(&mut self) -> [(&'static str, &mut String); 7] {
+    fn variables_mut(&mut self) -> [(&'static str, &mut String); 8] {
         [
             ("client_secret", &mut self.client_secret),
             ("user_name", &mut self.user_name),
+            ("private_key", &mut self.private_key),
             ("code", &mut self.code),
             ("state", &mut self.state),
             ("code_verifier", &mut self.code_verifier),

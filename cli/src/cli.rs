@@ -135,6 +135,13 @@ pub struct LoginArgs {
     /// Read the client secret from this file (its first line).
     #[arg(long, value_name = "FILE", conflicts_with = "client_secret_env")]
     pub client_secret_file: Option<PathBuf>,
+    /// For private_key_jwt: read the private key (PKCS #8 PEM or a private JWK) from this file;
+    /// it is stored in the profile like the client secret.
+    #[arg(long, value_name = "FILE")]
+    pub private_key_file: Option<PathBuf>,
+    /// Authorize by a code entered on any device (RFC 8628 device flow) instead of a redirect.
+    #[arg(long)]
+    pub device: bool,
     /// Only print the authorization URL; do not open a browser.
     #[arg(long)]
     pub no_browser: bool,

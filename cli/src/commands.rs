@@ -327,6 +327,15 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
     for (name, value) in &args.vars {
         values.insert(name.clone(), value.clone());
     }
+    if let Some(path) = &args.private_key_file {
+        let key = std::fs::read_to_string(path).map_err(|error| {
+            Error::Usage(format!(
+                "cannot read the private key from {}: {error}",
+                path.display()
+            ))
+        })?;
+        values.insert("private_key".to_owned(), key.trim().to_owned());
+    }
     if let Some(secret) = client_secret(&args, &settings, values.contains_key("client_secret"))? {
         values.insert("client_secret".to_owned(), secret);
     }
@@ -339,13 +348,18 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
             engine::scopes::join_scopes(&args.scopes, flow.scope_separator),
         );
     }
-    let authorized = crate::login::authorize(crate::login::Authorization {
+    let authorization = crate::login::Authorization {
         name: &args.name,
         settings: &settings,
         values: vars,
         no_browser: args.no_browser,
         timeout: args.timeout,
-    })?;
+    };
+    let authorized = if args.device {
+        crate::device::authorize(authorization)?
+    } else {
+        crate::login::authorize(authorization)?
+    };
     let mut values: std::collections::BTreeMap<String, String> = authorized
         .values
         .iter()
@@ -407,7 +421,10 @@ fn client_secret(
         }
         _ => {}
     }
-    let needs_secret = settings.token.client_auth != engine::ClientAuth::None;
+    let needs_secret = !matches!(
+        settings.token.client_auth,
+        engine::ClientAuth::None | engine::ClientAuth::PrivateKeyJwt
+    );
     if already_stored || !needs_secret || !std::io::stdin().is_terminal() {
         return Ok(None);
     }

@@ -194,20 +194,29 @@ enum Refused {
 
 /// One refresh request for `profile`, and its parsed answer.
 fn refresh(name: &str, profile: &Profile) -> Result<engine::token::TokenResponse, Refused> {
-    let request =
-        engine::request::refresh_request(&profile.settings, &profile.vars()).map_err(|error| {
-            Refused::Other(match error {
-                // Without refresh settings, an expired token needs a new authorization.
-                engine::request::BuildError::NoRefresh => Error::NoRefreshToken {
-                    name: name.to_owned(),
-                },
-                error => Error::Settings {
-                    name: name.to_owned(),
-                    what: "refresh request",
-                    detail: error.to_string(),
-                },
+    let mut vars = profile.vars();
+    crate::sign::sign_assertion(&profile.settings, engine::Endpoint::Refresh, &mut vars).map_err(
+        |detail| {
+            Refused::Other(Error::Settings {
+                name: name.to_owned(),
+                what: "refresh request",
+                detail,
             })
-        })?;
+        },
+    )?;
+    let request = engine::request::refresh_request(&profile.settings, &vars).map_err(|error| {
+        Refused::Other(match error {
+            // Without refresh settings, an expired token needs a new authorization.
+            engine::request::BuildError::NoRefresh => Error::NoRefreshToken {
+                name: name.to_owned(),
+            },
+            error => Error::Settings {
+                name: name.to_owned(),
+                what: "refresh request",
+                detail: error.to_string(),
+            },
+        })
+    })?;
     let answer = crate::http::send(&request).map_err(Refused::Other)?;
     let parsed = match &profile.settings.refresh {
         Some(endpoint) => parse_endpoint_answer(name, endpoint, &answer),

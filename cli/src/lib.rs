@@ -15,12 +15,14 @@
 
 pub mod cli;
 pub mod commands;
+pub mod device;
 pub mod error;
 pub mod http;
 pub mod keeper;
 pub mod login;
 pub mod profile;
 pub mod redirect;
+pub mod sign;
 pub mod store;
 
 pub use error::{EXIT_OK, EXIT_REAUTHORIZE, EXIT_RETRY, EXIT_USAGE, Error};

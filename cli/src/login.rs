@@ -172,6 +172,13 @@ pub fn authorize(auth: Authorization<'_>) -> Result<Authorized> {
             values.set(name.clone(), value.clone());
         }
     }
+    crate::sign::sign_assertion(auth.settings, engine::Endpoint::Token, &mut values).map_err(
+        |detail| Error::Settings {
+            name: auth.name.to_owned(),
+            what: "token request",
+            detail,
+        },
+    )?;
     let request = engine::request::token_request(auth.settings, &values).map_err(|error| {
         Error::Settings {
             name: auth.name.to_owned(),
@@ -188,7 +195,7 @@ pub fn authorize(auth: Authorization<'_>) -> Result<Authorized> {
         crate::keeper::TokenAnswerError::Other(error) => error,
     })?;
     let response = follow_up(auth.name, auth.settings, &values, response)?;
-    for per_run in ["code", "code_verifier", "state"] {
+    for per_run in ["code", "code_verifier", "state", "client_assertion"] {
         values.remove(per_run);
     }
     Ok(Authorized { response, values })

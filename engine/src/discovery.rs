@@ -23,6 +23,16 @@ pub struct ServerMetadata {
     pub authorization_endpoint: Option<String>,
     /// Where to exchange codes and refresh tokens.
     pub token_endpoint: Option<String>,
+    /// Where a device asks for a user code (RFC 8628 §4).
+    pub device_authorization_endpoint: Option<String>,
+    /// The server's signing keys (RFC 8414 §2, OpenID Discovery §3).
+    pub jwks_uri: Option<String>,
+    /// OpenID Connect's userinfo endpoint.
+    pub userinfo_endpoint: Option<String>,
+    /// RFC 7009's revocation endpoint (RFC 8414 §2).
+    pub revocation_endpoint: Option<String>,
+    /// RFC 7662's introspection endpoint (RFC 8414 §2).
+    pub introspection_endpoint: Option<String>,
     /// PKCE methods (`S256`, `plain`).
     pub code_challenge_methods_supported: Vec<String>,
     /// Client authentication methods (`client_secret_basic`, `client_secret_post`, `none` …).
@@ -130,6 +140,11 @@ pub fn parse_metadata(json: &str) -> Result<ServerMetadata, DiscoveryError> {
         issuer: text("issuer"),
         authorization_endpoint: endpoint("authorization_endpoint")?,
         token_endpoint: endpoint("token_endpoint")?,
+        device_authorization_endpoint: endpoint("device_authorization_endpoint")?,
+        jwks_uri: endpoint("jwks_uri")?,
+        userinfo_endpoint: endpoint("userinfo_endpoint")?,
+        revocation_endpoint: endpoint("revocation_endpoint")?,
+        introspection_endpoint: endpoint("introspection_endpoint")?,
         code_challenge_methods_supported: list("code_challenge_methods_supported"),
         token_endpoint_auth_methods_supported: list("token_endpoint_auth_methods_supported"),
         scopes_supported: list("scopes_supported"),
@@ -204,6 +219,19 @@ impl ServerMetadata {
             flow.pkce = pkce;
             flow.issuer = issuer;
             flow.issuer_required = issuer_required;
+            if let Some(device) = &self.device_authorization_endpoint {
+                flow.device_url = template::escape(device);
+            }
+            for (found, field) in [
+                (&self.jwks_uri, &mut flow.jwks_uri),
+                (&self.userinfo_endpoint, &mut flow.userinfo_url),
+                (&self.revocation_endpoint, &mut flow.revocation_url),
+                (&self.introspection_endpoint, &mut flow.introspection_url),
+            ] {
+                if let Some(url) = found {
+                    field.clone_from(url);
+                }
+            }
         }
         if let Some(endpoint) = &self.token_endpoint {
             let url = template::escape(endpoint);

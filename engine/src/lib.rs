@@ -9,7 +9,11 @@
 //! - [`vars`]: the variables templates draw on; [`template`]: `{variable}` templates;
 //!   [`encode`]: how a value is encoded where it lands.
 //! - [`scopes`], [`pkce`]: scope joining; PKCE S256 and `state`.
-//! - [`request`]: the authorization URL, token and refresh requests.
+//! - [`request`]: the authorization URL, token and refresh requests; [`assertion`]: the signed
+//!   JWT of `client_secret_jwt` / `private_key_jwt` (the caller signs).
+//! - [`device`]: the device authorization grant (RFC 8628) and its polling rules.
+//! - [`token_calls`]: userinfo, revocation (RFC 7009), introspection (RFC 7662).
+//! - [`jwt`]: decoding returned tokens and checking their claims (issuer, audience, expiry, nonce).
 //! - [`callback`]: parsing what the redirect brings back; [`token`]: parsing token responses;
 //!   [`attempt`]: one authorization attempt as a state machine;
 //!   [`wrapped`]: where the token is in a wrapped response; [`follow_up`]: the second exchange
@@ -22,15 +26,18 @@
 //! - [`discovery`]: RFC 8414 / OpenID discovery; [`validate`]: checking settings; [`input`]:
 //!   what a one-line field may hold (no invisible or reordering characters, a length cap).
 
+pub mod assertion;
 pub mod attempt;
 pub mod callback;
 pub mod client_flow;
+pub mod device;
 pub mod discovery;
 pub mod encode;
-pub mod export;
 pub mod explain;
+pub mod export;
 pub mod follow_up;
 pub mod input;
+pub mod jwt;
 pub mod pkce;
 pub mod redirect_doctor;
 pub mod request;
@@ -39,6 +46,7 @@ pub mod self_test;
 pub mod settings;
 pub mod template;
 pub mod token;
+pub mod token_calls;
 pub mod usage;
 pub mod validate;
 pub mod vars;

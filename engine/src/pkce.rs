@@ -100,3 +100,12 @@ pub fn new_state(random: &[u8; 32]) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// The OpenID `nonce` of the authorization that sent `state`: base64url(SHA-256("nonce:" state)).
+/// Unguessable while the state is, and recomputed from it when the ID token comes back.
+pub fn nonce_for(state: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(format!("nonce:{state}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}

@@ -52,6 +52,12 @@ pub enum BuildError {
     /// `refresh_request` for a service without refresh settings.
     #[error("This service has no refresh settings, so its token cannot be refreshed")]
     NoRefresh,
+    /// A device authorization for a service without a device authorization endpoint.
+    #[error("This service has no device authorization endpoint (RFC 8628)")]
+    NoDeviceEndpoint,
+    /// A userinfo, revocation or introspection call for a service without that endpoint.
+    #[error("This service has no {0} endpoint")]
+    NoTokenCallEndpoint(&'static str),
 }
 
 impl BuildError {
@@ -66,7 +72,10 @@ impl BuildError {
     pub fn field(&self) -> Option<&Field> {
         match self {
             Self::Field { field, .. } => Some(field),
-            Self::NoAuthorization | Self::NoRefresh => None,
+            Self::NoAuthorization
+            | Self::NoRefresh
+            | Self::NoDeviceEndpoint
+            | Self::NoTokenCallEndpoint(_) => None,
         }
     }
 }
@@ -81,6 +90,14 @@ impl BuildError {
                     "Tick “This service requires client-flow authorization” in step 1, or go on to the tokens.",
                 );
             }
+            Self::NoTokenCallEndpoint(_) => {
+                return Some("Run discovery in step 1: it fills in the endpoints the service has.");
+            }
+            Self::NoDeviceEndpoint => {
+                return Some(
+                    "Enter the device authorization endpoint in step 2 (discovery fills it in when the service has one), or use the authorization-code flow.",
+                );
+            }
             Self::NoRefresh => {
                 return Some(
                     "Add refresh settings on the refresh tab, or call the bearer token request again for a new token.",
@@ -88,6 +105,12 @@ impl BuildError {
             }
         };
         match problem {
+            Problem::EmptySecret(ClientAuth::ClientSecretJwt) => Some(
+                "Type the client secret under Credentials: client_secret_jwt signs the assertion with it (HS256).",
+            ),
+            Problem::PrivateKey(_) => Some(
+                "Paste the PKCS #8 private key (-----BEGIN PRIVATE KEY-----) or a private JWK whose type fits the algorithm; the service keeps only the public key or certificate.",
+            ),
             Problem::EmptySecret(_) => Some(
                 "Type the client secret under Credentials. A public client has no secret: choose client authentication “None”, which sends only client_id (PKCE protects the code).",
             ),
@@ -103,6 +126,12 @@ impl BuildError {
                 "client_secret" => "Type the client secret under Credentials.",
                 "user_name" => "Type the user ID under Credentials.",
                 "redirect_uri" => "Enter the redirect URI in step 2.",
+                "private_key" => {
+                    "Paste the private key (PEM “BEGIN PRIVATE KEY” or a JWK) under Credentials."
+                }
+                "client_assertion" => {
+                    "The client assertion is signed when the request is sent; sign it first with the key under Credentials."
+                }
                 _ => {
                     "Fill in this value in step 1, or write the parameter as name?=value so that it is left out when empty."
                 }
@@ -141,6 +170,7 @@ impl EndpointSettings {
             grant_type: "authorization_code".to_owned(),
             client_auth: ClientAuth::BasicHeader,
             credentials: Credentials::Secret,
+            assertion: crate::settings::AssertionSettings::default(),
             query: Vec::new(),
             body_format: BodyFormat::Form,
             body: vec![
@@ -188,7 +218,11 @@ fn param(name: &str, value: &str, optional: bool) -> Param {
 /// empty, service variables at their defaults), `{scope}` defaults to the joined scope list,
 /// `{redirect_uri}` to the settings' suggested one, and `{grant_type}` is the endpoint's. Variables the settings do not know are left out, so using
 /// one is an "unknown variable" error.
-fn effective_vars(settings: &ServiceSettings, vars: &Vars, grant_type: Option<&str>) -> Vars {
+pub(crate) fn effective_vars(
+    settings: &ServiceSettings,
+    vars: &Vars,
+    grant_type: Option<&str>,
+) -> Vars {
     let mut out = Vars::new();
     for name in settings.known_variables() {
         let value = vars.get(&name).map(str::to_owned).unwrap_or_else(|| {
@@ -216,7 +250,7 @@ fn effective_vars(settings: &ServiceSettings, vars: &Vars, grant_type: Option<&s
 }
 
 /// Renders a URL template and checks the result is an http(s) URL.
-fn render_url(source: &str, vars: &Vars, field: Field) -> Result<url::Url, BuildError> {
+pub(crate) fn render_url(source: &str, vars: &Vars, field: Field) -> Result<url::Url, BuildError> {
     let template = Template::parse(source).map_err(|error| BuildError::at(field.clone(), error))?;
     let rendered = template
         .render(vars, Encoding::Url)
@@ -307,7 +341,10 @@ fn client_secret(vars: &Vars, auth: ClientAuth, which: Endpoint) -> Result<&str,
 /// The grants whose public clients must send `client_id` (RFC 6749 §4.1.3, §6); other grants
 /// (a service's own, like `fb_exchange_token`) carry what they need in their templates.
 fn identifies_public_client(grant_type: &str) -> bool {
-    matches!(grant_type, "authorization_code" | "refresh_token")
+    matches!(
+        grant_type,
+        "authorization_code" | "refresh_token" | crate::device::DEVICE_GRANT
+    )
 }
 
 /// The URL that sends the user to the service to authorize: the authorization URL template (with
@@ -356,6 +393,15 @@ pub fn authorization_url(settings: &ServiceSettings, vars: &Vars) -> Result<Stri
             .map_err(|error| BuildError::at(field("code_verifier"), error))?;
         standard.push(("code_challenge", pkce.challenge().to_owned()));
         standard.push(("code_challenge_method", Pkce::METHOD.to_owned()));
+    }
+    // OpenID Connect Core §3.1.2.1: a `nonce` binds the ID token to this sign-in. It is derived
+    // from the `state`, which the session keeps anyway, so nothing more is stored.
+    let openid = vars
+        .get("scope")
+        .is_some_and(|scope| scope.split([' ', ',', ';', '+']).any(|s| s == "openid"));
+    let state = vars.get("state").unwrap_or_default();
+    if openid && !state.is_empty() {
+        standard.push(("nonce", crate::pkce::nonce_for(state)));
     }
 
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -446,6 +492,20 @@ pub(crate) fn endpoint_request(
             body.push(("client_id".to_owned(), id.to_owned()));
         }
         ClientAuth::None => {}
+        // RFC 7523 §2.2: the signed assertion authenticates; `client_id` is added where a public
+        // client would send it (the code exchange and the refresh), as OpenID providers expect.
+        ClientAuth::ClientSecretJwt | ClientAuth::PrivateKeyJwt => {
+            if identifies_public_client(&endpoint.grant_type) && !has("client_id") {
+                let id = required(&vars, "client_id", || Field::ClientAuth(which))?;
+                body.push(("client_id".to_owned(), id.to_owned()));
+            }
+            let assertion = required(&vars, "client_assertion", || Field::ClientAuth(which))?;
+            body.push((
+                "client_assertion_type".to_owned(),
+                crate::assertion::ASSERTION_TYPE.to_owned(),
+            ));
+            body.push(("client_assertion".to_owned(), assertion.to_owned()));
+        }
     }
     for header in &endpoint.headers {
         let field = Field::Header(which, header.name.clone());

@@ -89,6 +89,23 @@ pub struct AuthorizationSettings {
     /// `authorization_response_iss_parameter_supported`): a response without it is refused.
     #[serde(default)]
     pub issuer_required: bool,
+    /// The device authorization endpoint (RFC 8628, template), usually from discovery; empty when
+    /// the service has none. With it, the user can authorize on another device by a code.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub device_url: String,
+    /// The service's signing keys (`jwks_uri`, usually from discovery): ID tokens are verified
+    /// against them. Empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jwks_uri: String,
+    /// The OpenID userinfo endpoint (usually from discovery); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub userinfo_url: String,
+    /// The revocation endpoint (RFC 7009); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub revocation_url: String,
+    /// The introspection endpoint (RFC 7662); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub introspection_url: String,
 }
 
 /// How a scope list is joined into one `scope` value.
@@ -175,6 +192,84 @@ pub struct EndpointSettings {
     /// `crate::wrapped`); empty for the usual top-level `access_token`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token_path: String,
+    /// The client assertion of JWT client authentication ([`ClientAuth::ClientSecretJwt`],
+    /// [`ClientAuth::PrivateKeyJwt`]); ignored by the other methods.
+    #[serde(default, skip_serializing_if = "AssertionSettings::is_default")]
+    pub assertion: AssertionSettings,
+}
+
+/// How the client assertion is made (RFC 7523 §3, OpenID Connect Core §9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct AssertionSettings {
+    /// The algorithm of `private_key_jwt` (`client_secret_jwt` is always HS256).
+    pub alg: JwtAlg,
+    /// The `kid` header (template): the id under which the service knows the key (NetSuite: the
+    /// certificate id). Empty sends none.
+    pub key_id: String,
+    /// The `aud` claim (template); empty means the token endpoint's URL, as RFC 7523 §3 asks.
+    pub audience: String,
+    /// Seconds between `iat` and `exp`; services accept at most a few minutes.
+    pub lifetime: u64,
+    /// Extra claims (templates, sent as strings), e.g. NetSuite's `scope`. One named like a
+    /// standard claim replaces it.
+    pub claims: Vec<Param>,
+}
+
+impl Default for AssertionSettings {
+    fn default() -> Self {
+        Self {
+            alg: JwtAlg::Rs256,
+            key_id: String::new(),
+            audience: String::new(),
+            lifetime: 300,
+            claims: Vec::new(),
+        }
+    }
+}
+
+impl AssertionSettings {
+    /// Whether nothing differs from the default (then it is not written out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A JWS algorithm for client assertions (RFC 7518 §3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlg {
+    /// HMAC with SHA-256, keyed by the client secret.
+    #[serde(rename = "HS256")]
+    Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    #[default]
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// RSASSA-PSS with SHA-256 (salt of 32 bytes).
+    #[serde(rename = "PS256")]
+    Ps256,
+    /// ECDSA on P-256 with SHA-256 (signature r‖s, 64 bytes).
+    #[serde(rename = "ES256")]
+    Es256,
+}
+
+impl JwtAlg {
+    /// The `alg` header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+            Self::Es256 => "ES256",
+        }
+    }
+
+    /// The algorithm named `name` (`RS256` …), if it is one of them.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Hs256, Self::Rs256, Self::Ps256, Self::Es256]
+            .into_iter()
+            .find(|alg| alg.name() == name)
+    }
 }
 
 /// HTTP method of a token endpoint call.
@@ -201,6 +296,11 @@ pub enum ClientAuth {
     /// exchange and of the refresh, unless a template already sends it; other grants get nothing
     /// added (credentials written into the templates by hand).
     None,
+    /// A JWT signed with HMAC-SHA256 keyed by the client secret, in `client_assertion`
+    /// (client_secret_jwt, RFC 7523 §2.2).
+    ClientSecretJwt,
+    /// A JWT signed with the client's private key, in `client_assertion` (private_key_jwt).
+    PrivateKeyJwt,
 }
 
 impl ClientAuth {
@@ -210,7 +310,14 @@ impl ClientAuth {
             Self::BasicHeader => "Basic header",
             Self::Body => "In the body",
             Self::None => "None",
+            Self::ClientSecretJwt => "JWT signed with the secret",
+            Self::PrivateKeyJwt => "JWT signed with a private key",
         }
+    }
+
+    /// Whether the client authenticates with a signed JWT (`client_assertion`).
+    pub fn is_jwt(self) -> bool {
+        matches!(self, Self::ClientSecretJwt | Self::PrivateKeyJwt)
     }
 
     /// The RFC 7591 / discovery name of the method (`client_secret_basic` …).
@@ -219,6 +326,8 @@ impl ClientAuth {
             Self::BasicHeader => "client_secret_basic",
             Self::Body => "client_secret_post",
             Self::None => "none",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 }

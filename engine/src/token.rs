@@ -172,6 +172,12 @@ impl TokenError {
             ("invalid_request", ClientAuth::Body) => Some(
                 "With “In the body” client_id and client_secret go in the body only. A service that expects a Basic header (client_secret_basic), or a public client without a secret (“None”), answers like this: try the other choice.",
             ),
+            ("invalid_client" | "unauthorized", ClientAuth::PrivateKeyJwt) => Some(
+                "The service refused the signed assertion: check that it holds the public key (or certificate) of this private key under the key id sent, that the algorithm is one it accepts, and that this computer's clock is right (the assertion lives a few minutes).",
+            ),
+            ("invalid_client" | "unauthorized", ClientAuth::ClientSecretJwt) => Some(
+                "The service refused the assertion signed with the client secret: check the secret, that the client is registered for client_secret_jwt, and that this computer's clock is right.",
+            ),
             ("invalid_client" | "unauthorized", ClientAuth::None) => Some(
                 "The service wants this client to authenticate: type the client secret and choose client authentication “Basic header” or “In the body”.",
             ),

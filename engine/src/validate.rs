@@ -189,6 +189,9 @@ pub enum Problem {
         .0.label()
     )]
     EmptySecret(ClientAuth),
+    /// The private key of `private_key_jwt` cannot be used; the words say why.
+    #[error("the private key {0}")]
+    PrivateKey(String),
 }
 
 /// A problem in a service's settings, found by [`ServiceSettings::validate`].
@@ -352,6 +355,18 @@ fn check_endpoint(
         known,
         errors,
     );
+    if endpoint.client_auth.is_jwt() {
+        // The assertion's templates: its key id, audience and extra claims.
+        let field = Field::ClientAuth(which);
+        let assertion = &endpoint.assertion;
+        let claims = assertion.claims.iter().map(|claim| claim.value.as_str());
+        for source in [assertion.key_id.as_str(), assertion.audience.as_str()]
+            .into_iter()
+            .chain(claims)
+        {
+            check_template(source, &field, known, errors);
+        }
+    }
     for header in &endpoint.headers {
         let field = Field::Header(which, header.name.clone());
         if !header.name.is_empty() && !encode::is_header_name(&header.name) {

@@ -19,6 +19,8 @@ pub const STANDARD_VARIABLES: &[&str] = &[
     "refresh_token",
     "state",
     "code_verifier",
+    "private_key",
+    "client_assertion",
 ];
 
 /// The variables whose values are secrets: masked in previews and never shown in error messages.
@@ -31,6 +33,8 @@ pub const SECRET_VARIABLES: &[&str] = &[
     "token",
     "refresh_token",
     "code_verifier",
+    "private_key",
+    "client_assertion",
 ];
 
 /// Whether `name` is one of [`SECRET_VARIABLES`].

@@ -21,6 +21,7 @@ pub const BUNDLED_FILES: &[&str] = &[
     "mailchimp.toml",
     "microsoft.toml",
     "netsuite.toml",
+    "netsuite-m2m.toml",
     "pinterest.toml",
     "quickbooks.toml",
     "salesforce.toml",

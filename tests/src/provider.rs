@@ -11,11 +11,15 @@
 //! | --- | --- |
 //! | `GET /authorize` | checks `client_id`, `redirect_uri` (exact; any port on a loopback IP with [`ProviderConfig::loopback_any_port`]), `response_type=code`, `state` and the S256 `code_challenge`, then answers 302 to `redirect_uri?code=…&state=…` (plus [`ProviderConfig::extra_callback_params`]), or `error=access_denied&error_description=…` when [`ProviderConfig::deny_with`] is set; every answer names the issuer in `iss` (RFC 9207; another one with [`ProviderConfig::answer_as_issuer`]) |
 //! | `POST /token` | `authorization_code`, `refresh_token` (rotating), `client_credentials`, `password`; the confidential client authenticates by exactly its registered method ([`ClientAuthMode`]), the public client ([`ProviderConfig::public_client_id`]) by `client_id` in the body and no secret; JSON answer |
+//! | `POST /token` with `client_assertion` | JWT client authentication ([`assertion`]): signature by the registered key of a [`JwtClient`], `aud` = the token URL, live `exp`, single-use `jti`, `kid` |
 //! | `POST /token-form` | the same, answered `application/x-www-form-urlencoded` (like GitHub's default) |
 //! | `POST /slow/token` | the same as `/token` after [`ProviderConfig::slow_delay`] |
 //! | `GET /exchange` | Facebook's `oauth/access_token`: the client in the query; `code` (no `grant_type`) exchanges a code, `grant_type=fb_exchange_token&fb_exchange_token=<current token>` re-issues a long-lived token |
 //! | `/ig/…` | Instagram's wrapped code exchange, `ig_exchange_token` and `ig_refresh_token` ([`instagram`]) |
 //! | `/ms/token`, `/google/token` | `POST /token`'s checks, refusals worded as Microsoft's and Google's token endpoints word them ([`services`]) |
+//! | `POST /device_authorization`, `GET /device`, `GET /device/decide` | the device authorization grant (`provider/device.rs`): codes, the verification page, pending / slow_down / access_denied / expired_token at the token endpoint |
+//! | `GET /jwks` | the provider's public key; the code exchange adds an RS256 `id_token` (with the request's `nonce`) when `openid` is granted (`provider/id_token.rs`) |
+//! | `GET /userinfo`, `POST /revoke`, `POST /introspect` | OpenID userinfo (a live access token), RFC 7009 revocation and RFC 7662 introspection (client authenticated as at `/token`) (`provider/token_calls.rs`) |
 //! | `GET /echo` | a page that shows the parameters it received: a redirect URI that is not the relay, for "paste the code" tests |
 //! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata (it says the answers carry `iss`) |
 //!
@@ -42,6 +46,15 @@ pub mod instagram;
 pub mod services;
 #[cfg(test)]
 mod tests;
+
+pub mod assertion;
+mod device;
+mod id_token;
+mod token_calls;
+pub use assertion::{JwtClient, JwtClientKey};
+
+/// The `grant_type` of the device access token request (RFC 8628 §3.4).
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// How long an authorization code stays usable (RFC 6749 §4.1.2 recommends at most 10 minutes).
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -114,6 +127,20 @@ pub struct ProviderConfig {
     /// When true, the code exchange issues a refresh token only if `offline_access` was granted
     /// (as OpenID providers do).
     pub refresh_needs_offline_access: bool,
+    /// Clients that authenticate with a signed JWT (client_secret_jwt, private_key_jwt), checked
+    /// by [`assertion`].
+    pub jwt_clients: Vec<JwtClient>,
+    /// `interval` of device authorizations, in seconds (RFC 8628 says 5; tests go faster).
+    pub device_interval: u64,
+    /// `expires_in` of device codes, in seconds.
+    pub device_expires_in: u64,
+    /// How many polls of each device code are answered `slow_down` before the others.
+    pub device_slow_downs: u32,
+    /// When set, ID tokens carry this `nonce` instead of the one the authorization request sent
+    /// (a token minted for another sign-in).
+    pub id_token_nonce: Option<String>,
+    /// When true, ID tokens carry a signature that does not verify (a forged or altered token).
+    pub id_token_bad_signature: bool,
 }
 
 impl Default for ProviderConfig {
@@ -148,6 +175,12 @@ impl Default for ProviderConfig {
             default_scope: "read".to_owned(),
             withheld_scopes: Vec::new(),
             refresh_needs_offline_access: false,
+            jwt_clients: vec![JwtClient::rsa(), JwtClient::ec(), JwtClient::secret()],
+            device_interval: 5,
+            device_expires_in: 600,
+            device_slow_downs: 0,
+            id_token_nonce: None,
+            id_token_bad_signature: false,
         }
     }
 }
@@ -191,6 +224,8 @@ pub struct Issued {
     pub expires_in: u64,
     /// The `scope` sent.
     pub scope: String,
+    /// The OpenID ID token, when `openid` was granted to a code exchange.
+    pub id_token: Option<String>,
 }
 
 /// A running mock provider. Dropping it stops the server.
@@ -397,6 +432,10 @@ impl Shared {
 }
 
 struct CodeGrant {
+    /// The issuer that answered (it signs the ID token).
+    issuer: String,
+    /// The authorization request's `nonce` (OpenID), for the ID token.
+    nonce: Option<String>,
     client_id: String,
     redirect_uri: Option<String>,
     code_challenge: Option<String>,
@@ -426,6 +465,10 @@ struct Inner {
     /// Families revoked because a rotated refresh token was presented again.
     revoked_families: Vec<u64>,
     next_family: u64,
+    /// `jti`s of client assertions seen (each may be used once).
+    used_jtis: std::collections::HashSet<String>,
+    /// Device authorizations in progress, by device code.
+    devices: HashMap<String, device::DeviceGrant>,
     issued: Vec<Issued>,
     requests: Vec<Recorded>,
 }
@@ -440,6 +483,8 @@ impl Inner {
             used_refresh_tokens: HashMap::new(),
             revoked_families: Vec::new(),
             next_family: 0,
+            used_jtis: std::collections::HashSet::new(),
+            devices: HashMap::new(),
             issued: Vec::new(),
             requests: Vec::new(),
         }
@@ -486,6 +531,7 @@ impl Inner {
             refresh_token,
             expires_in,
             scope: scope.to_owned(),
+            id_token: None,
         };
         self.issued.push(issued.clone());
         issued
@@ -500,6 +546,13 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/slow/token", post(token_slow))
         .route("/exchange", get(exchange))
         .route("/echo", get(echo))
+        .route("/device_authorization", post(device::device_authorization))
+        .route("/device", get(device::verification_page))
+        .route("/device/decide", get(device::decide))
+        .route("/jwks", get(id_token::jwks))
+        .route("/userinfo", get(token_calls::userinfo))
+        .route("/revoke", post(token_calls::revoke))
+        .route("/introspect", post(token_calls::introspect))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .merge(instagram::routes())
@@ -747,7 +800,11 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &
     let config = &inner.config;
     let client_id = match first(query, "client_id") {
         None => return refusal_page("client_id is missing"),
-        Some(id) if id != config.client_id && id != config.public_client_id => {
+        Some(id)
+            if id != config.client_id
+                && id != config.public_client_id
+                && !config.jwt_clients.iter().any(|c| c.client_id == id) =>
+        {
             return refusal_page(&format!("unknown client_id `{id}`"));
         }
         Some(id) => id.to_owned(),
@@ -790,6 +847,8 @@ fn authorize_answer(inner: &mut Inner, query: &[(String, String)], own_issuer: &
             inner.codes.insert(
                 code.clone(),
                 CodeGrant {
+                    issuer: own_issuer.to_owned(),
+                    nonce: first(query, "nonce").map(str::to_owned),
                     client_id,
                     redirect_uri: sent_redirect_uri,
                     code_challenge: first(query, "code_challenge").map(str::to_owned),
@@ -943,7 +1002,8 @@ fn token_endpoint(
             .as_deref()
             .is_some_and(|ct| ct.starts_with("application/json"))
     {
-        token_grant(&mut inner, &incoming)
+        let audience = format!("{}{path}", shared.base_url);
+        token_grant(&mut inner, &incoming, &audience)
     } else {
         Err(OAuthError::invalid_request(
             "the token request must be application/x-www-form-urlencoded (or JSON)",
@@ -958,7 +1018,11 @@ fn token_endpoint(
     response
 }
 
-fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthError> {
+fn token_grant(
+    inner: &mut Inner,
+    incoming: &Incoming,
+    audience: &str,
+) -> Result<Issued, OAuthError> {
     let params = &incoming.body;
     if let Some(name) = repeated(params) {
         return Err(OAuthError::invalid_request(format!(
@@ -969,11 +1033,11 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     match grant_type {
         "authorization_code" => {
-            let client_id = authenticate(&inner.config, incoming)?;
+            let client_id = client(inner, incoming, audience)?;
             redeem_code(inner, &client_id, params, true)
         }
         "refresh_token" => {
-            let client_id = authenticate(&inner.config, incoming)?;
+            let client_id = client(inner, incoming, audience)?;
             let token = first(params, "refresh_token")
                 .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
             if let Some(&family) = inner.used_refresh_tokens.get(token)
@@ -1014,7 +1078,7 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
             ))
         }
         "client_credentials" => {
-            let client_id = authenticate(&inner.config, incoming)?;
+            let client_id = client(inner, incoming, audience)?;
             if client_id == inner.config.public_client_id {
                 return Err(OAuthError::new(
                     StatusCode::BAD_REQUEST,
@@ -1054,6 +1118,10 @@ fn token_grant(inner: &mut Inner, incoming: &Incoming) -> Result<Issued, OAuthEr
             let client_id = config.password_client_id.clone();
             let expires_in = config.expires_in;
             Ok(inner.issue(grant_type, &client_id, &scope, expires_in, true, None))
+        }
+        DEVICE_GRANT => {
+            let client_id = client(inner, incoming, audience)?;
+            device::device_grant(inner, &client_id, params)
         }
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -1120,14 +1188,29 @@ fn redeem_code(
     let offline_granted = grant.scope.split(' ').any(|s| s == "offline_access");
     let with_refresh =
         with_refresh && (offline_granted || !inner.config.refresh_needs_offline_access);
-    Ok(inner.issue(
+    let mut issued = inner.issue(
         "authorization_code",
         client_id,
         &grant.scope,
         expires_in,
         with_refresh,
         None,
-    ))
+    );
+    if grant.scope.split(' ').any(|s| s == "openid") {
+        let nonce = inner.config.id_token_nonce.clone().or(grant.nonce);
+        let mut token = id_token::sign(&grant.issuer, client_id, nonce.as_deref(), expires_in);
+        if inner.config.id_token_bad_signature {
+            // Another claims part under the same signature: what an altered token looks like.
+            let claims = URL_SAFE_NO_PAD.encode(r#"{"iss":"forged","sub":"mallory"}"#);
+            let parts: Vec<&str> = token.split('.').collect();
+            token = format!("{}.{claims}.{}", parts[0], parts[2]);
+        }
+        issued.id_token = Some(token);
+        if let Some(last) = inner.issued.last_mut() {
+            last.id_token.clone_from(&issued.id_token);
+        }
+    }
+    Ok(issued)
 }
 
 fn requested_scope(config: &ProviderConfig, params: &[(String, String)]) -> String {
@@ -1135,6 +1218,20 @@ fn requested_scope(config: &ProviderConfig, params: &[(String, String)]) -> Stri
         .filter(|s| !s.is_empty())
         .unwrap_or(&config.default_scope)
         .to_owned()
+}
+
+/// The authenticated client's id: by its signed assertion when it sends one, else [`authenticate`].
+fn client(inner: &mut Inner, incoming: &Incoming, audience: &str) -> Result<String, OAuthError> {
+    if first(&incoming.body, "client_assertion").is_none()
+        && first(&incoming.body, "client_assertion_type").is_none()
+    {
+        return authenticate(&inner.config, incoming);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let clients = &inner.config.jwt_clients;
+    assertion::authenticate(clients, &mut inner.used_jtis, incoming, audience, now)
 }
 
 /// Authenticates the client at the token endpoint and returns its id: the confidential client
@@ -1223,6 +1320,9 @@ fn success_response(issued: &Issued, encoding: Encoding) -> Response {
         fields.push(("refresh_token", json!(refresh_token)));
     }
     fields.push(("scope", json!(issued.scope)));
+    if let Some(id_token) = &issued.id_token {
+        fields.push(("id_token", json!(id_token)));
+    }
     encode(StatusCode::OK, fields, encoding, false)
 }
 
@@ -1413,6 +1513,11 @@ async fn discovery(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         "issuer": base,
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
+        "device_authorization_endpoint": format!("{base}/device_authorization"),
+        "jwks_uri": format!("{base}/jwks"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "introspection_endpoint": format!("{base}/introspect"),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
         "code_challenge_methods_supported": ["S256"],

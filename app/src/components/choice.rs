@@ -1,7 +1,9 @@
 //! One `<select>` for every enum of the engine's settings: an option's value is the enum's serde
 //! name (the name in presets and exported files), so no enum is mapped to strings by hand.
 
-use engine::{BodyFormat, ClientAuth, Credentials, HttpMethod, ScopeSeparator, SpaceEncoding};
+use engine::{
+    BodyFormat, ClientAuth, Credentials, HttpMethod, JwtAlg, ScopeSeparator, SpaceEncoding,
+};
 use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -88,6 +90,23 @@ impl Choice for ClientAuth {
         (Self::BasicHeader, "Basic header (client_secret_basic)"),
         (Self::Body, "In the body (client_secret_post)"),
         (Self::None, "None"),
+        (
+            Self::ClientSecretJwt,
+            "JWT signed with the secret (client_secret_jwt)",
+        ),
+        (
+            Self::PrivateKeyJwt,
+            "JWT signed with a private key (private_key_jwt)",
+        ),
+    ];
+}
+
+/// The algorithms of `private_key_jwt` (HS256 belongs to `client_secret_jwt`, chosen with it).
+impl Choice for JwtAlg {
+    const CHOICES: &'static [(Self, &'static str)] = &[
+        (Self::Rs256, "RS256 (RSA)"),
+        (Self::Ps256, "PS256 (RSA-PSS)"),
+        (Self::Es256, "ES256 (EC P-256)"),
     ];
 }
 
@@ -122,7 +141,17 @@ mod tests {
         assert_eq!(names::<SpaceEncoding>(), ["percent20", "plus"]);
         assert_eq!(names::<HttpMethod>(), ["POST", "GET"]);
         assert_eq!(names::<BodyFormat>(), ["form", "json"]);
-        assert_eq!(names::<ClientAuth>(), ["basic-header", "body", "none"]);
+        assert_eq!(
+            names::<ClientAuth>(),
+            [
+                "basic-header",
+                "body",
+                "none",
+                "client-secret-jwt",
+                "private-key-jwt"
+            ]
+        );
+        assert_eq!(names::<JwtAlg>(), ["RS256", "PS256", "ES256"]);
         assert_eq!(names::<Credentials>(), ["secret", "user-id-and-secret"]);
     }
 
@@ -133,6 +162,7 @@ mod tests {
         round_trips::<HttpMethod>();
         round_trips::<BodyFormat>();
         round_trips::<ClientAuth>();
+        round_trips::<JwtAlg>();
         round_trips::<Credentials>();
     }
 }

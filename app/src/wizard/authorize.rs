@@ -60,6 +60,9 @@ pub fn AuthorizeStep() -> impl IntoView {
             <ExtraParams />
             <Advanced />
             <SignIn />
+            <Show when=move || state.settings.with(|s| s.authorization.as_ref().is_some_and(|a| !a.device_url.is_empty()))>
+                <crate::wizard::device::DeviceSignIn />
+            </Show>
         </Show>
     }
 }

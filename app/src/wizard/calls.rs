@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use engine::explain::{ErrorAnswer, explain};
 use engine::follow_up::{follow_up_request, merge, parse_endpoint_response};
-use engine::request::{HttpRequest, refresh_request, token_request};
+use engine::request::{HttpRequest, MASK, refresh_request, token_request};
 use engine::token::{TokenError, parse_token_response};
 use leptos::prelude::*;
 
@@ -12,13 +12,18 @@ use crate::api::{self, ApiError};
 use crate::browser;
 use crate::state::{CallFailure, CallKind, TokenOutcome, WizardState};
 
-/// Builds the request for `kind` from the current settings and values.
+/// Builds the request for `kind` from the current settings and values, with the signed client
+/// assertion when the client authenticates by JWT.
 pub fn build_request(
     state: WizardState,
     kind: CallKind,
+    assertion: Option<&str>,
 ) -> Result<HttpRequest, engine::request::BuildError> {
     let settings = state.settings.read();
-    let vars = state.vars();
+    let mut vars = state.vars();
+    if let Some(assertion) = assertion {
+        vars.set("client_assertion", assertion);
+    }
     match kind {
         CallKind::Bearer => token_request(&settings, &vars),
         CallKind::Refresh => refresh_request(&settings, &vars),
@@ -31,11 +36,16 @@ pub fn shown_request(
     kind: CallKind,
     reveal: bool,
 ) -> Result<HttpRequest, engine::request::BuildError> {
+    // The assertion is signed only when the request is sent: the preview shows where it goes.
     if reveal {
-        return build_request(state, kind);
+        let mut request = build_request(state, kind, Some(MASK))?;
+        request.body = request
+            .body
+            .map(|body| body.replace(&engine::encode::form_component(MASK), MASK));
+        return Ok(request);
     }
     let settings = state.settings.read();
-    let vars = state.vars().masked();
+    let vars = state.vars().masked().with("client_assertion", MASK);
     let request = match kind {
         CallKind::Bearer => token_request(&settings, &vars),
         CallKind::Refresh => refresh_request(&settings, &vars),
@@ -135,7 +145,14 @@ impl Call {
 /// Calls the bearer or refresh endpoint and records the outcome or the failure.
 async fn call(state: WizardState, kind: CallKind) {
     state.failure.set(None);
-    let request = match untrack(|| build_request(state, kind)) {
+    let assertion = match signed_assertion(state, kind).await {
+        Ok(assertion) => assertion,
+        Err(failure) => {
+            state.failure.set(Some(failure));
+            return;
+        }
+    };
+    let request = match untrack(|| build_request(state, kind, assertion.as_deref())) {
         Ok(request) => request,
         Err(error) => {
             state.failure.set(Some(CallFailure {
@@ -185,33 +202,7 @@ async fn call(state: WizardState, kind: CallKind) {
         (parsed, _) => (parsed, reply),
     };
     match parsed {
-        Ok(mut response) => {
-            let previous = state.secrets.with_untracked(|s| s.refresh_token.clone());
-            response.keep_refresh_token(Some(&previous));
-            let outcome = TokenOutcome {
-                kind,
-                received_at_ms: browser::now_ms(),
-                token_type: response.token_type.clone(),
-                expires_in: response.expires_in,
-                refresh_token_expires_in: response.refresh_token_expires_in,
-                scope_granted: response.scope.clone(),
-                scope_requested: untrack(|| state.joined_scope()),
-                id_token: response.id_token.clone(),
-                status: reply.status,
-                raw: pretty(&reply.body),
-            };
-            // The tokens and what the service said about them change together, in one update.
-            state.secrets.update(|s| {
-                s.access_token = response.access_token.clone();
-                s.refresh_token = response.refresh_token.clone().unwrap_or_default();
-                s.outcome = Some(outcome);
-                s.refresh_count = match kind {
-                    CallKind::Refresh => s.refresh_count + 1,
-                    CallKind::Bearer => 0,
-                };
-            });
-            state.auto_refresh_failure.set(None);
-        }
+        Ok(response) => accept_tokens(state, kind, response, reply.status, &reply.body),
         Err(error) => {
             let which = match kind {
                 CallKind::Bearer => engine::Endpoint::Token,
@@ -256,6 +247,130 @@ async fn follow_up(
             Err(failure)
         }
     }
+}
+
+/// Keeps the tokens of a successful answer (`status`, `body`) to `kind`'s call: the secrets, the
+/// outcome shown in step 3, the refresh count.
+pub fn accept_tokens(
+    state: WizardState,
+    kind: CallKind,
+    mut response: engine::token::TokenResponse,
+    status: u16,
+    body: &str,
+) {
+    let previous = state.secrets.with_untracked(|s| s.refresh_token.clone());
+    response.keep_refresh_token(Some(&previous));
+    let outcome = TokenOutcome {
+        kind,
+        received_at_ms: browser::now_ms(),
+        token_type: response.token_type.clone(),
+        expires_in: response.expires_in,
+        refresh_token_expires_in: response.refresh_token_expires_in,
+        scope_granted: response.scope.clone(),
+        scope_requested: untrack(|| state.joined_scope()),
+        id_token: response.id_token.clone(),
+        status,
+        raw: pretty(body),
+    };
+    // The tokens and what the service said about them change together, in one update.
+    state.secrets.update(|s| {
+        s.access_token = response.access_token.clone();
+        s.refresh_token = response.refresh_token.clone().unwrap_or_default();
+        s.outcome = Some(outcome);
+        s.refresh_count = match kind {
+            CallKind::Refresh => s.refresh_count + 1,
+            CallKind::Bearer => 0,
+        };
+    });
+    state.auto_refresh_failure.set(None);
+}
+
+/// Checks a JWT's signature against the service's keys at `jwks_uri` (fetched like the token
+/// calls, through the relay): whether it verified, and why not, in words.
+pub async fn verify_signature(state: WizardState, token: &str, jwks_uri: &str) -> (bool, String) {
+    let engine::jwt::TokenShape::Jwt(jwt) = engine::jwt::decode(token) else {
+        return (false, "not a signed JWT".to_owned());
+    };
+    if jwks_uri.is_empty() {
+        return (
+            false,
+            "not checked: the service's key set (jwks_uri) is unknown; run discovery in step 1"
+                .to_owned(),
+        );
+    }
+    let request = engine::jwt::jwks_request(jwks_uri);
+    let relay = untrack(|| state.relay());
+    let reply = match &relay {
+        Some(relay) => relay.proxy(&request).await,
+        None => api::direct(&request).await,
+    };
+    let reply = match reply {
+        Ok(reply) if (200..300).contains(&reply.status) => reply,
+        Ok(reply) => {
+            return (
+                false,
+                format!("not checked: the key set answered HTTP {}", reply.status),
+            );
+        }
+        Err(error) => {
+            return (
+                false,
+                format!("not checked: the key set could not be fetched ({error})"),
+            );
+        }
+    };
+    let key = match engine::jwt::select_key(&reply.body, &jwt) {
+        Ok(key) => key,
+        Err(why) => return (false, format!("not checked: {why}")),
+    };
+    let kid = jwt.kid().unwrap_or("(no kid)").to_owned();
+    match crate::webcrypto::verify(jwt.alg(), &key, &jwt.signing_input, &jwt.signature).await {
+        Ok(true) => (
+            true,
+            format!("verified with the service's key {kid} ({})", jwt.alg()),
+        ),
+        Ok(false) => (
+            false,
+            format!(
+                "does NOT verify with the service's key {kid}: the token was changed or not signed by this service"
+            ),
+        ),
+        Err(why) => (false, format!("not checked: {why}")),
+    }
+}
+
+/// The client assertion of `kind`'s request, signed by the browser, when its client
+/// authentication is a JWT (a fresh `jti` and times for every call); `None` otherwise.
+async fn signed_assertion(
+    state: WizardState,
+    kind: CallKind,
+) -> Result<Option<String>, CallFailure> {
+    let which = match kind {
+        CallKind::Bearer => engine::Endpoint::Token,
+        CallKind::Refresh => engine::Endpoint::Refresh,
+    };
+    let cannot = |message: String, hint: Option<&str>| CallFailure {
+        message: format!("The client assertion cannot be made. {message}"),
+        hint: hint.map(str::to_owned),
+        ..CallFailure::default()
+    };
+    let jti = browser::random_bytes().map_err(|message| cannot(message, None))?;
+    let now = (browser::now_ms() / 1000.0) as u64;
+    let unsigned = untrack(|| {
+        let settings = state.settings.read();
+        engine::assertion::client_assertion(&settings, which, &state.vars(), now, &jti[..16])
+    })
+    .map_err(|error| cannot(error.to_string(), error.hint()))?;
+    let Some(unsigned) = unsigned else {
+        return Ok(None);
+    };
+    let signature = crate::webcrypto::sign(&unsigned).await.map_err(|message| {
+        cannot(
+            message,
+            Some("Check that the key fits the algorithm chosen (RSA for RS256 and PS256, P-256 for ES256)."),
+        )
+    })?;
+    Ok(Some(unsigned.signed(&signature)))
 }
 
 fn transport_failure(error: &ApiError) -> CallFailure {
@@ -304,7 +419,8 @@ fn token_failure(
     };
     let known = untrack(|| state.preset())
         .and_then(|preset| explain(&preset.errors, &ErrorAnswer::of(error)).map(|e| (preset, e)));
-    let about_redirect = known.is_some_and(|(_, entry)| entry.redirect) || error.is_redirect_mismatch();
+    let about_redirect =
+        known.is_some_and(|(_, entry)| entry.redirect) || error.is_redirect_mismatch();
     let redirect_uris = about_redirect.then(|| {
         let authorized = state
             .secrets

@@ -3,8 +3,10 @@
 
 pub mod authorize;
 pub mod calls;
+pub mod device;
 pub mod flow;
 pub mod service;
+pub mod token_calls;
 pub mod tokens;
 
 /// A step of the wizard. Its number is its place in the URL hash (`#/step/2`).

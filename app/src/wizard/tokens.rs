@@ -9,7 +9,8 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::components::{
-    CheckboxField, ChoiceField, CopyButton, Countdown, ErrorBox, SecretField, TextArea, TextField,
+    AssertionFields, CheckboxField, ChoiceField, CopyButton, Countdown, ErrorBox, PrivateKeyField,
+    SecretField, TextArea, TextField, TokenPanel,
 };
 use crate::lines::{format_params, parse_params};
 use crate::state::{CallKind, TokenOutcome, WizardState};
@@ -108,6 +109,25 @@ fn Credentials() -> impl IntoView {
         })
     };
     let has_refresh = move || state.settings.with(ServiceSettings::expects_refresh_token);
+    let key_alg = move || {
+        state.settings.with(|s| {
+            [Some(&s.token), s.refresh.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|e| e.client_auth == ClientAuth::PrivateKeyJwt)
+                .map(|e| e.assertion.alg)
+        })
+    };
+    let needs_private_key = move || key_alg().is_some();
+    let key_problem = Signal::derive(move || {
+        let alg = key_alg()?;
+        secrets.with(|s| {
+            let key = &s.private_key;
+            (!key.trim().is_empty())
+                .then(|| engine::assertion::parse_private_key(key, alg).err())
+                .flatten()
+        })
+    });
     view! {
         <section class="card" aria-labelledby="credentials-title">
             <h2 id="credentials-title">"Credentials"</h2>
@@ -131,6 +151,14 @@ fn Credentials() -> impl IntoView {
                 on_input=move |(text,): (String,)| secrets.update(|s| s.client_secret = text)
                 help="Leave empty for a public client, and choose client authentication “None” below."
             />
+            <Show when=needs_private_key>
+                <PrivateKeyField
+                    value=state.secret_signal(|s| &s.private_key)
+                    reveal=state.reveal
+                    problem=key_problem
+                    on_input=move |(text,): (String,)| secrets.update(|s| s.private_key = text)
+                />
+            </Show>
             <Show when=has_refresh>
                 <SecretField
                     label="Refresh token"
@@ -338,6 +366,16 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                     }
                 />
             </div>
+            <Show when=move || state.settings.with(|s| endpoint(s, kind).is_some_and(|e| e.client_auth.is_jwt()))>
+                <AssertionFields
+                    prefix=prefix
+                    private_key=Signal::derive(move || state.settings.with(|s| endpoint(s, kind).is_some_and(|e| e.client_auth == ClientAuth::PrivateKeyJwt)))
+                    alg=Signal::derive(move || state.settings.with(|s| endpoint(s, kind).map_or(engine::JwtAlg::Rs256, |e| e.assertion.alg)))
+                    on_alg=move |(alg,): (engine::JwtAlg,)| write(Box::new(move |e| e.assertion.alg = alg))
+                    key_id=Signal::derive(move || read(|e| e.assertion.key_id.clone()))
+                    on_key_id=move |(kid,): (String,)| write(Box::new(move |e| e.assertion.key_id = kid))
+                />
+            </Show>
             <ParamEditor kind=kind prefix=prefix name="query" label="Query parameters" pick=|e| &mut e.query read=|e| &e.query problems=problems />
             <ParamEditor kind=kind prefix=prefix name="body" label="Body parameters" pick=|e| &mut e.body read=|e| &e.body problems=problems />
             <ParamEditor kind=kind prefix=prefix name="headers" label="Headers" pick=|e| &mut e.headers read=|e| &e.headers problems=problems />
@@ -580,10 +618,56 @@ fn Results() -> impl IntoView {
                 {move || state.preset().map(|p| p.notes.after_token.clone()).filter(|n| !n.is_empty()).map(|note| {
                     view! { <p class="help">{note}</p> }
                 })}
+                <TokenPanels />
                 <h3>"Raw response"</h3>
                 <pre class="code raw" data-testid="result-raw" tabindex="0" aria-label="Raw response">{move || outcome().map(|o| o.raw).unwrap_or_default()}</pre>
+                <crate::wizard::token_calls::TokenCalls />
             </section>
         </Show>
+    }
+}
+
+/// What is inside the access token and the ID token.
+#[component]
+fn TokenPanels() -> impl IntoView {
+    let state = WizardState::expect();
+    let issuer = Signal::derive(move || state.authorization(|a| a.issuer.clone()));
+    let client_id = Signal::derive(move || state.client_id.get());
+    let nonce = Signal::derive(move || {
+        state.secrets.with(|s| {
+            if s.state.is_empty() {
+                String::new()
+            } else {
+                engine::pkce::nonce_for(&s.state)
+            }
+        })
+    });
+    let id_token = Signal::derive(move || {
+        state.outcome.with(|o| {
+            o.as_ref()
+                .and_then(|o| o.id_token.clone())
+                .unwrap_or_default()
+        })
+    });
+    // The ID token's signature, checked against the service's keys fetched through the relay.
+    let signature = RwSignal::new(None::<(bool, String)>);
+    Effect::new(move |_| {
+        let token = id_token.get();
+        let jwks_uri = state.authorization(|a| a.jwks_uri.clone());
+        signature.set(None);
+        if token.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let verdict = calls::verify_signature(state, &token, &jwks_uri).await;
+            if untrack(|| id_token.get()) == token {
+                signature.set(Some(verdict));
+            }
+        });
+    });
+    view! {
+        <TokenPanel prefix="access-token" title="Access token" token=state.secret_signal(|s| &s.access_token) id_token=false issuer=issuer client_id=client_id nonce=nonce now_ms=state.now />
+        <TokenPanel prefix="id-token" title="ID token" token=id_token id_token=true issuer=issuer client_id=client_id nonce=nonce now_ms=state.now signature=Signal::derive(move || signature.get()) />
     }
 }
 

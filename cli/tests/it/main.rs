@@ -5,7 +5,9 @@
 mod commands;
 mod concurrency;
 mod crash;
+mod device;
 mod follow_up;
+mod jwt;
 mod login;
 mod redis;
 mod support;

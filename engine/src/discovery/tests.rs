@@ -19,6 +19,7 @@ fn bare_settings() -> ServiceSettings {
             body: Vec::new(),
             headers: Vec::new(),
             token_path: String::new(),
+            assertion: Default::default(),
         },
         refresh: None,
         follow_up: None,
@@ -325,5 +326,19 @@ fn decisions_say_why_and_name_the_public_client_choice() {
     assert_eq!(
         silent.decisions()[2].value,
         "off (the service lists: none listed; S256 is the only method sent)"
+    );
+}
+
+#[test]
+fn discovery_fills_the_device_endpoint() {
+    let metadata = parse_metadata(
+        r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/a","token_endpoint":"https://id.example.com/t","device_authorization_endpoint":"https://id.example.com/device"}"#,
+    )
+    .unwrap();
+    let mut settings = with_flow();
+    metadata.apply_to(&mut settings, &mut ParkedFlow::default());
+    assert_eq!(
+        settings.authorization.unwrap().device_url,
+        "https://id.example.com/device"
     );
 }

@@ -25,6 +25,11 @@ fn google() -> ServiceSettings {
             redirect_uri: String::new(),
             issuer: String::new(),
             issuer_required: false,
+            device_url: String::new(),
+            jwks_uri: String::new(),
+            userinfo_url: String::new(),
+            revocation_url: String::new(),
+            introspection_url: String::new(),
         }),
         token: EndpointSettings::authorization_code("https://oauth2.googleapis.com/token"),
         refresh: Some(EndpointSettings::refresh_token(
@@ -59,7 +64,8 @@ fn golden_authorization_url() {
         format!(
             "https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=abc.apps.googleusercontent.com\
              &redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&scope=openid%20email&state=xyz\
-             &code_challenge={CHALLENGE}&code_challenge_method=S256&access_type=offline&prompt=consent"
+             &code_challenge={CHALLENGE}&code_challenge_method=S256&nonce={}&access_type=offline&prompt=consent",
+            crate::pkce::nonce_for("xyz")
         )
     );
 }
@@ -520,7 +526,9 @@ fn authorization_params_replace_standard_ones_and_fixed_ones_stay() {
         format!(
             "https://example.com/authorize?audience=api&response_type=code%20id_token\
              &client_id=abc.apps.googleusercontent.com&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback\
-             &scope=custom%20openid%20email&state=fixed-xyz&code_challenge={CHALLENGE}&code_challenge_method=S256"
+             &scope=custom%20openid%20email&state=fixed-xyz&code_challenge={CHALLENGE}&code_challenge_method=S256\
+             &nonce={}",
+            crate::pkce::nonce_for(google_vars().get("state").unwrap())
         )
     );
 }
@@ -741,4 +749,20 @@ fn which_client_auth_sends_the_client_id() {
         refresh.client_auth_sends_client_id(),
         "a public client's refresh"
     );
+}
+
+#[test]
+fn a_nonce_goes_with_openid_only() {
+    let vars = google_vars().with("state", "st");
+    let nonce = crate::pkce::nonce_for("st");
+    assert_ne!(nonce, crate::pkce::nonce_for("st2"));
+    let url = authorization_url(&google(), &vars).unwrap();
+    assert!(
+        url.contains(&format!("&code_challenge_method=S256&nonce={nonce}&")),
+        "{url}"
+    );
+    let mut settings = google();
+    settings.authorization.as_mut().unwrap().scopes = vec!["email".into()];
+    let url = authorization_url(&settings, &vars).unwrap();
+    assert!(!url.contains("nonce"), "{url}");
 }

@@ -34,6 +34,11 @@ fn settings() -> ServiceSettings {
             redirect_uri: String::new(),
             issuer: String::new(),
             issuer_required: false,
+            device_url: String::new(),
+            jwks_uri: String::new(),
+            userinfo_url: String::new(),
+            revocation_url: String::new(),
+            introspection_url: String::new(),
         }),
         token: EndpointSettings::authorization_code(
             "https://login.example.com/{tenant}/token?realm={realmId}",
@@ -68,7 +73,7 @@ fn known_variables() {
     }
     assert!(known.iter().any(|k| k == "realmId"));
     assert!(known.iter().any(|k| k == "tenant"));
-    assert_eq!(known.len(), 13);
+    assert_eq!(known.len(), 15);
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn set_get_and_replace() {
 
 #[test]
 fn lists_are_consistent() {
-    assert_eq!(STANDARD_VARIABLES.len(), 11);
+    assert_eq!(STANDARD_VARIABLES.len(), 13);
     for secret in SECRET_VARIABLES {
         assert!(STANDARD_VARIABLES.contains(secret), "{secret}");
         assert!(is_secret(secret));

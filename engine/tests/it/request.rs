@@ -37,6 +37,11 @@ fn settings(method: HttpMethod, body_format: BodyFormat) -> ServiceSettings {
             redirect_uri: String::new(),
             issuer: String::new(),
             issuer_required: false,
+            device_url: String::new(),
+            jwks_uri: String::new(),
+            userinfo_url: String::new(),
+            revocation_url: String::new(),
+            introspection_url: String::new(),
         }),
         token: EndpointSettings {
             method,

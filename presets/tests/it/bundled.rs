@@ -11,8 +11,9 @@ use presets::{Preset, all, bundled_file_names, by_id};
 
 use crate::sample;
 
-/// The services the wizard promises, by id: the first sixteen, then the twelve of issue #18.
-const EXPECTED_IDS: [&str; 28] = [
+/// The services the wizard promises, by id: the first sixteen, the twelve of issue #18 and
+/// NetSuite's machine-to-machine flow (issue #15).
+const EXPECTED_IDS: [&str; 29] = [
     "business-central-online",
     "business-central-on-premises",
     "constant-contact",
@@ -25,6 +26,7 @@ const EXPECTED_IDS: [&str; 28] = [
     "mailchimp",
     "microsoft",
     "netsuite",
+    "netsuite-m2m",
     "pinterest",
     "quickbooks",
     "twitter",
@@ -200,8 +202,11 @@ fn templates_use_only_known_variables_and_every_variable_is_used() {
                     .iter()
                     .chain(&endpoint.body)
                     .chain(&endpoint.headers)
+                    .chain(&endpoint.assertion.claims)
                     .map(|p| p.value.as_str()),
             );
+            sources.push(&endpoint.assertion.key_id);
+            sources.push(&endpoint.assertion.audience);
         }
         if let Some(auth) = &settings.authorization {
             sources.push(&auth.url);

@@ -115,6 +115,26 @@ fn render(preset: &Preset) -> String {
         }
     }
 
+    if let Ok(Some(unsigned)) = engine::assertion::client_assertion(
+        &preset.settings,
+        engine::Endpoint::Token,
+        &vars,
+        1_700_000_000,
+        &[0; 16],
+    ) {
+        let _ = writeln!(
+            out,
+            "\n## Client assertion of the token request (signed {}, at iat 1700000000)",
+            unsigned.alg.name()
+        );
+        for part in unsigned.signing_input.split('.') {
+            let decoded =
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, part)
+                    .expect("base64url");
+            let _ = writeln!(out, "{}", String::from_utf8_lossy(&decoded));
+        }
+    }
+
     let _ = writeln!(out, "\n## Refresh request");
     match refresh_request(&preset.settings, &vars) {
         Ok(request) => describe_request(&request, &mut out),

@@ -20,7 +20,13 @@ pub fn vars_for(preset: &Preset) -> Vars {
         .with("code_verifier", CODE_VERIFIER)
         .with("token", "sample-access-token")
         .with("refresh_token", "sample-refresh-token")
-        .with("user_name", "sample-user");
+        .with("user_name", "sample-user")
+        // JWT client authentication: the golden files show where the signed assertion goes.
+        .with(
+            "private_key",
+            include_str!("../../../tests/keys/client-rsa.pem"),
+        )
+        .with("client_assertion", "sample.signed.assertion");
     for spec in &preset.settings.variables {
         let value = if spec.default.is_empty() {
             sample_value(&spec.name)
@@ -46,6 +52,7 @@ pub fn sample_value(name: &str) -> String {
         "account_id" => "1234567-sb1",
         "company" => "1234567_SB1",
         "company_id" => "samplecompany",
+        "certificate_id" => "sample-certificate-id",
         "server_app" => "11111111-2222-3333-4444-555555555555",
         "realmId" => "9341453000000000",
         "shop" => "sample-shop",

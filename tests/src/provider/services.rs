@@ -107,7 +107,9 @@ fn worded(
         Err(error) => return refuse(&error),
     };
     let mut inner = shared.lock();
-    let response = match token_grant(&mut inner, &incoming) {
+    // A client assertion's audience is the endpoint it was sent to.
+    let audience = format!("{}{path}", shared.base_url);
+    let response = match token_grant(&mut inner, &incoming, &audience) {
         Ok(issued) => success_response(&issued, Encoding::Json),
         Err(error) => refuse(&error),
     };

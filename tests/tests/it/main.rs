@@ -7,7 +7,9 @@
 //! `cargo test -p e2e --test it -- refresh`.
 
 mod authorization;
+mod client_assertion;
 mod clients;
+mod device_flow;
 mod errors;
 mod explainer;
 mod fleet;
@@ -20,7 +22,9 @@ mod redirect_capture;
 mod redirect_doctor;
 mod refresh;
 mod scripts_export;
+mod token_calls;
 mod token_endpoints;
+mod token_panel;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -57,6 +61,32 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("client_credentials", |w| {
         Box::pin(token_endpoints::client_credentials(w))
+    }),
+    ("private_key_jwt_signs_in_the_browser", |w| {
+        Box::pin(client_assertion::private_key_jwt_signs_in_the_browser(w))
+    }),
+    ("client_secret_jwt_signs_with_the_secret", |w| {
+        Box::pin(client_assertion::client_secret_jwt_signs_with_the_secret(w))
+    }),
+    ("device_code_brings_the_tokens_without_a_redirect", |w| {
+        Box::pin(device_flow::device_code_brings_the_tokens_without_a_redirect(w))
+    }),
+    ("denied_and_expired_device_codes_are_explained", |w| {
+        Box::pin(device_flow::denied_and_expired_device_codes_are_explained(
+            w,
+        ))
+    }),
+    ("id_token_is_decoded_and_checked", |w| {
+        Box::pin(token_panel::id_token_is_decoded_and_checked(w))
+    }),
+    ("id_token_with_another_nonce_is_flagged", |w| {
+        Box::pin(token_panel::id_token_with_another_nonce_is_flagged(w))
+    }),
+    ("id_token_with_a_bad_signature_is_flagged", |w| {
+        Box::pin(token_panel::id_token_with_a_bad_signature_is_flagged(w))
+    }),
+    ("userinfo_introspection_and_revocation", |w| {
+        Box::pin(token_calls::userinfo_introspection_and_revocation(w))
     }),
     ("password_grant", |w| {
         Box::pin(token_endpoints::password_grant(w))
