@@ -54,6 +54,12 @@ pub enum ApiError {
     /// The request could not even be formed (e.g. a header value the browser refuses).
     #[error("The browser refused the request: {0}")]
     Refused(String),
+    /// The relay handed over the sealed callback, and this page could not open it (the relay
+    /// has let go of it, so polling again cannot help).
+    #[error(
+        "The relay handed over the sign-in answer, but this page could not open it ({0}). Paste the code from the provider's page, or start again."
+    )]
+    Unopened(String),
     /// The call was cancelled by the user.
     #[error("Cancelled.")]
     Aborted,
@@ -192,7 +198,7 @@ impl Relay {
             (Some(sealed), _) => crate::seal::open(state, &sealed)
                 .await
                 .map(Some)
-                .map_err(|e| ApiError::Unexpected(e.to_string())),
+                .map_err(|e| ApiError::Unopened(e.to_string())),
             (None, callback) => Ok(callback),
         }
     }

@@ -100,7 +100,7 @@ impl<'s> Keeper<'s> {
         }
         // The grant a refresh spends: the refresh token, or for services that re-issue by
         // exchanging the access token itself (`{token}`: Instagram, Facebook) the access token.
-        let exchanges_token = engine::follow_up::refresh_exchanges_access_token(&current.settings);
+        let exchanges_token = current.settings.refresh_uses_access_token();
         let grant = |tokens: &Tokens| {
             if exchanges_token {
                 tokens.access_token.clone()

@@ -34,24 +34,6 @@ pub fn follow_up_request(
     ))
 }
 
-/// Whether the refresh re-issues the token by exchanging the access token itself (`{token}`,
-/// Instagram's `ig_refresh_token`, Facebook's `fb_exchange_token`) rather than a refresh token.
-pub fn refresh_exchanges_access_token(settings: &ServiceSettings) -> bool {
-    let Some(refresh) = &settings.refresh else {
-        return false;
-    };
-    let uses_token = |source: &str| {
-        crate::template::Template::parse(source).is_ok_and(|t| t.variables().contains(&"token"))
-    };
-    uses_token(&refresh.url)
-        || refresh
-            .query
-            .iter()
-            .chain(&refresh.body)
-            .chain(&refresh.headers)
-            .any(|param| uses_token(&param.value))
-}
-
 /// Parses an answer of `endpoint`, reading the token where its `token_path` says.
 pub fn parse_endpoint_response(
     endpoint: &EndpointSettings,

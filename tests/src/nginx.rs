@@ -17,12 +17,15 @@ pub fn example_config() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../relay/deploy/nginx.conf")
 }
 
+/// Where the example config writes its access log (the test moves it into nginx's folder).
+const ACCESS_LOG: &str = "/var/log/nginx/otw-relay.access.log";
+
 /// A running nginx; killed when dropped.
 pub struct Nginx {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn failed(doing: &str, source: std::io::Error) -> E2eError {
@@ -46,6 +49,10 @@ impl Nginx {
             .and_then(|l| l.local_addr())
             .map_err(|e| failed("finding a free port for nginx", e))?
             .port();
+        let dir = tempfile::tempdir().map_err(|e| failed("making nginx's folder", e))?;
+        let root = dir.path().to_path_buf();
+        let root = root.as_path();
+        let access_log = root.join("access.log").display().to_string();
         let servers: String = relays
             .iter()
             .map(|addr| format!("    server {addr};\n"))
@@ -57,6 +64,7 @@ impl Nginx {
                 servers.as_str(),
             ),
             ("    listen 8080;", &format!("    listen 127.0.0.1:{port};")),
+            (ACCESS_LOG, access_log.as_str()),
         ] {
             if !config.contains(from) {
                 return Err(E2eError::Expectation(format!(
@@ -65,9 +73,6 @@ impl Nginx {
             }
             config = config.replacen(from, to, 1);
         }
-        let dir = tempfile::tempdir().map_err(|e| failed("making nginx's folder", e))?;
-        let root = dir.path().to_path_buf();
-        let root = root.as_path();
         let snippet = root.join("otw-relay.conf");
         std::fs::write(&snippet, config).map_err(|e| failed("writing nginx's config", e))?;
         let main = format!(
@@ -95,7 +100,7 @@ impl Nginx {
         let mut nginx = Nginx {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
+            dir,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -116,9 +121,34 @@ impl Nginx {
     }
 }
 
+impl Nginx {
+    /// What the example config's access log holds so far.
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+}
+
 impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// relay/README.md shows the example config as it is, from its `upstream` block on.
+    #[test]
+    fn the_readme_shows_the_example_config() {
+        let config = std::fs::read_to_string(super::example_config()).unwrap();
+        let body = &config[config.find("upstream otw_relays").unwrap()..];
+        let readme = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../relay/README.md"),
+        )
+        .unwrap();
+        assert!(
+            readme.contains(&format!("```nginx\n{body}```")),
+            "relay/README.md's nginx example differs from relay/deploy/nginx.conf"
+        );
     }
 }

@@ -397,7 +397,7 @@ fn still_this_attempt(state: WizardState, state_value: &str) -> bool {
         && state.secrets.with_untracked(|s| s.state == state_value)
 }
 
-/// Ends the attempt before its page opened, saying why.
+/// Ends the attempt, saying why.
 fn fail(state: WizardState, reason: String) {
     feed(state, Event::Failed(reason.clone()));
     state.code_status.set(Some(Status::error(reason)));
@@ -420,6 +420,7 @@ async fn poll_pickup(state: WizardState, relay: Relay, state_value: String, pick
             Err(ApiError::Aborted) => return,
             // Unknown, expired or already taken: another channel delivered it, or time ran out.
             Err(ApiError::Relay { status: 404, .. }) => return,
+            Err(error @ ApiError::Unopened(_)) => return fail(state, error.to_string()),
             Err(_) => browser::sleep(2000).await,
         }
     }

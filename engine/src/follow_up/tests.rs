@@ -63,15 +63,12 @@ fn first() -> TokenResponse {
 #[test]
 fn a_refresh_by_exchanging_the_access_token_is_recognised() {
     let mut settings = instagram_like();
-    assert!(
-        !refresh_exchanges_access_token(&settings),
-        "no refresh settings"
-    );
+    assert!(!settings.refresh_uses_access_token(), "no refresh settings");
     let mut refresh =
         EndpointSettings::refresh_token("https://graph.example.com/refresh_access_token");
     settings.refresh = Some(refresh.clone());
     assert!(
-        !refresh_exchanges_access_token(&settings),
+        !settings.refresh_uses_access_token(),
         "a refresh token grant"
     );
     refresh.body = vec![Param {
@@ -80,7 +77,7 @@ fn a_refresh_by_exchanging_the_access_token_is_recognised() {
         optional: false,
     }];
     settings.refresh = Some(refresh);
-    assert!(refresh_exchanges_access_token(&settings));
+    assert!(settings.refresh_uses_access_token());
 }
 
 #[test]
