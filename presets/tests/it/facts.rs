@@ -200,3 +200,33 @@ fn constant_contact_refresh_tokens_lapse_when_unused() {
     assert!(!lifetimes.contains("no expiry"), "{lifetimes}");
     assert!(lifetimes.contains("180 days"), "{lifetimes}");
 }
+
+/// HubSpot retires the v1 OAuth endpoints on 16 February 2027 (changelog "v1 OAuth API
+/// Deprecation"); codes and refresh tokens go to the date-versioned `/oauth/2026-03/token`.
+#[test]
+fn hubspot_uses_the_versioned_token_endpoint() {
+    let hubspot = preset("hubspot");
+    let vars = sample::vars_for(hubspot);
+    for request in [
+        token_request(&hubspot.settings, &vars).unwrap(),
+        refresh_request(&hubspot.settings, &vars).unwrap(),
+    ] {
+        assert_eq!(request.url, "https://api.hubapi.com/oauth/2026-03/token");
+    }
+}
+
+/// Shopify: public apps must use expiring offline tokens (asked for with `expiring=1`, one hour,
+/// renewed with a refresh token); from 1 January 2027 non-expiring ones are refused.
+#[test]
+fn shopify_asks_for_an_expiring_offline_token_and_refreshes_it() {
+    let shopify = preset("shopify");
+    let vars = sample::vars_for(shopify);
+    let body = token_request(&shopify.settings, &vars).unwrap().body.unwrap();
+    assert!(has_pair(&form_pairs(&body), "expiring", "1"), "{body}");
+    let refresh = refresh_request(&shopify.settings, &vars).unwrap();
+    let body = refresh.body.unwrap();
+    let pairs = form_pairs(&body);
+    assert!(has_pair(&pairs, "grant_type", "refresh_token"), "{body}");
+    assert!(has_pair(&pairs, "refresh_token", "sample-refresh-token"), "{body}");
+    assert!(!shopify.notes.lifetimes.contains("No refresh token"), "{}", shopify.notes.lifetimes);
+}
