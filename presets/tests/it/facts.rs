@@ -230,3 +230,23 @@ fn shopify_asks_for_an_expiring_offline_token_and_refreshes_it() {
     assert!(has_pair(&pairs, "refresh_token", "sample-refresh-token"), "{body}");
     assert!(!shopify.notes.lifetimes.contains("No refresh token"), "{}", shopify.notes.lifetimes);
 }
+
+/// Slack's oauth.v2.access reference: "avoid sending client_id and client_secret as parameters …
+/// supply the Client ID and Client Secret using the HTTP Basic authentication scheme".
+#[test]
+fn slack_sends_the_client_credentials_by_basic_auth() {
+    let slack = preset("slack");
+    let vars = sample::vars_for(slack);
+    for request in [
+        token_request(&slack.settings, &vars).unwrap(),
+        refresh_request(&slack.settings, &vars).unwrap(),
+    ] {
+        let body = request.body.clone().unwrap();
+        assert!(!body.contains("client_secret"), "{body}");
+        assert!(
+            request.headers.iter().any(|(name, value)| name == "Authorization" && value.starts_with("Basic ")),
+            "{:?}",
+            request.headers
+        );
+    }
+}
