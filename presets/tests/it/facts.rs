@@ -250,3 +250,19 @@ fn slack_sends_the_client_credentials_by_basic_auth() {
         );
     }
 }
+
+/// Zoho CRM's "Token Validity" page: a grant token (code) lasts three minutes by default; Google's
+/// "Refresh token expiration" names a limit per client and account but no number.
+#[test]
+fn zoho_code_lifetime_and_google_refresh_limit_follow_the_pages() {
+    let zoho = &preset("zoho-crm").notes.lifetimes;
+    assert!(zoho.contains("3 minutes"), "{zoho}");
+    assert!(!zoho.contains("2 minutes"), "{zoho}");
+    for id in ["google-cloud", "youtube"] {
+        let google = preset(id);
+        assert!(!google.notes.after_token.contains("100"), "{id}: {}", google.notes.after_token);
+        for error in &google.errors {
+            assert!(!error.fix.contains("over 100"), "{id}: {}", error.fix);
+        }
+    }
+}
