@@ -200,3 +200,69 @@ fn constant_contact_refresh_tokens_lapse_when_unused() {
     assert!(!lifetimes.contains("no expiry"), "{lifetimes}");
     assert!(lifetimes.contains("180 days"), "{lifetimes}");
 }
+
+/// HubSpot retires the v1 OAuth endpoints on 16 February 2027 (changelog "v1 OAuth API
+/// Deprecation"); codes and refresh tokens go to the date-versioned `/oauth/2026-03/token`.
+#[test]
+fn hubspot_uses_the_versioned_token_endpoint() {
+    let hubspot = preset("hubspot");
+    let vars = sample::vars_for(hubspot);
+    for request in [
+        token_request(&hubspot.settings, &vars).unwrap(),
+        refresh_request(&hubspot.settings, &vars).unwrap(),
+    ] {
+        assert_eq!(request.url, "https://api.hubapi.com/oauth/2026-03/token");
+    }
+}
+
+/// Shopify: public apps must use expiring offline tokens (asked for with `expiring=1`, one hour,
+/// renewed with a refresh token); from 1 January 2027 non-expiring ones are refused.
+#[test]
+fn shopify_asks_for_an_expiring_offline_token_and_refreshes_it() {
+    let shopify = preset("shopify");
+    let vars = sample::vars_for(shopify);
+    let body = token_request(&shopify.settings, &vars).unwrap().body.unwrap();
+    assert!(has_pair(&form_pairs(&body), "expiring", "1"), "{body}");
+    let refresh = refresh_request(&shopify.settings, &vars).unwrap();
+    let body = refresh.body.unwrap();
+    let pairs = form_pairs(&body);
+    assert!(has_pair(&pairs, "grant_type", "refresh_token"), "{body}");
+    assert!(has_pair(&pairs, "refresh_token", "sample-refresh-token"), "{body}");
+    assert!(!shopify.notes.lifetimes.contains("No refresh token"), "{}", shopify.notes.lifetimes);
+}
+
+/// Slack's oauth.v2.access reference: "avoid sending client_id and client_secret as parameters …
+/// supply the Client ID and Client Secret using the HTTP Basic authentication scheme".
+#[test]
+fn slack_sends_the_client_credentials_by_basic_auth() {
+    let slack = preset("slack");
+    let vars = sample::vars_for(slack);
+    for request in [
+        token_request(&slack.settings, &vars).unwrap(),
+        refresh_request(&slack.settings, &vars).unwrap(),
+    ] {
+        let body = request.body.clone().unwrap();
+        assert!(!body.contains("client_secret"), "{body}");
+        assert!(
+            request.headers.iter().any(|(name, value)| name == "Authorization" && value.starts_with("Basic ")),
+            "{:?}",
+            request.headers
+        );
+    }
+}
+
+/// Zoho CRM's "Token Validity" page: a grant token (code) lasts three minutes by default; Google's
+/// "Refresh token expiration" names a limit per client and account but no number.
+#[test]
+fn zoho_code_lifetime_and_google_refresh_limit_follow_the_pages() {
+    let zoho = &preset("zoho-crm").notes.lifetimes;
+    assert!(zoho.contains("3 minutes"), "{zoho}");
+    assert!(!zoho.contains("2 minutes"), "{zoho}");
+    for id in ["google-cloud", "youtube"] {
+        let google = preset(id);
+        assert!(!google.notes.after_token.contains("100"), "{id}: {}", google.notes.after_token);
+        for error in &google.errors {
+            assert!(!error.fix.contains("over 100"), "{id}: {}", error.fix);
+        }
+    }
+}
