@@ -85,6 +85,18 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("id_token_with_a_bad_signature_is_flagged", |w| {
         Box::pin(token_panel::id_token_with_a_bad_signature_is_flagged(w))
     }),
+    ("id_token_signed_eddsa_is_verified", |w| {
+        Box::pin(token_panel::id_token_signed_eddsa_is_verified(w))
+    }),
+    ("id_token_signed_es256_is_verified", |w| {
+        Box::pin(token_panel::id_token_signed_es256_is_verified(w))
+    }),
+    ("id_token_signed_ps256_is_verified", |w| {
+        Box::pin(token_panel::id_token_signed_ps256_is_verified(w))
+    }),
+    ("jwt_access_token_is_verified", |w| {
+        Box::pin(token_panel::jwt_access_token_is_verified(w))
+    }),
     ("userinfo_introspection_and_revocation", |w| {
         Box::pin(token_calls::userinfo_introspection_and_revocation(w))
     }),
