@@ -71,6 +71,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("device_code_brings_the_tokens_without_a_redirect", |w| {
         Box::pin(device_flow::device_code_brings_the_tokens_without_a_redirect(w))
     }),
+    (
+        "confidential_client_types_its_secret_for_the_device_flow",
+        |w| Box::pin(device_flow::confidential_client_types_its_secret_for_the_device_flow(w)),
+    ),
     ("denied_and_expired_device_codes_are_explained", |w| {
         Box::pin(device_flow::denied_and_expired_device_codes_are_explained(
             w,
