@@ -18,7 +18,7 @@
 //! | `/ig/…` | Instagram's wrapped code exchange, `ig_exchange_token` and `ig_refresh_token` ([`instagram`]) |
 //! | `/ms/token`, `/google/token` | `POST /token`'s checks, refusals worded as Microsoft's and Google's token endpoints word them ([`services`]) |
 //! | `POST /device_authorization`, `GET /device`, `GET /device/decide` | the device authorization grant (`provider/device.rs`): codes, the verification page, pending / slow_down / access_denied / expired_token at the token endpoint |
-//! | `GET /jwks` | the provider's public key; the code exchange adds an RS256 `id_token` (with the request's `nonce`) when `openid` is granted (`provider/id_token.rs`) |
+//! | `GET /jwks` | the provider's public keys (one kid per algorithm); the code exchange adds an `id_token` (with the request's `nonce`) when `openid` is granted, signed by [`ProviderConfig::id_token_alg`], and issues a JWT access token with [`ProviderConfig::jwt_access_tokens`] (`provider/id_token.rs`) |
 //! | `GET /userinfo`, `POST /revoke`, `POST /introspect` | OpenID userinfo (a live access token), RFC 7009 revocation and RFC 7662 introspection (client authenticated as at `/token`) (`provider/token_calls.rs`) |
 //! | `GET /echo` | a page that shows the parameters it received: a redirect URI that is not the relay, for "paste the code" tests |
 //! | `GET /.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server` | discovery metadata (it says the answers carry `iss`) |
@@ -50,6 +50,7 @@ mod tests;
 pub mod assertion;
 mod device;
 mod id_token;
+pub use id_token::IdTokenAlg;
 mod token_calls;
 pub use assertion::{JwtClient, JwtClientKey};
 
@@ -141,6 +142,11 @@ pub struct ProviderConfig {
     pub id_token_nonce: Option<String>,
     /// When true, ID tokens carry a signature that does not verify (a forged or altered token).
     pub id_token_bad_signature: bool,
+    /// How ID tokens (and JWT access tokens) are signed; every key is at `GET /jwks` whatever this says.
+    pub id_token_alg: IdTokenAlg,
+    /// When true, the code exchange issues the access token as a JWT (RFC 9068, `typ` `at+jwt`)
+    /// signed like the ID token, instead of an opaque one.
+    pub jwt_access_tokens: bool,
 }
 
 impl Default for ProviderConfig {
@@ -181,6 +187,8 @@ impl Default for ProviderConfig {
             device_slow_downs: 0,
             id_token_nonce: None,
             id_token_bad_signature: false,
+            id_token_alg: IdTokenAlg::Rs256,
+            jwt_access_tokens: false,
         }
     }
 }
@@ -535,6 +543,36 @@ impl Inner {
         };
         self.issued.push(issued.clone());
         issued
+    }
+
+    /// Replaces the opaque access token just issued in `issued` with a JWT access token
+    /// (RFC 9068 §2) from `issuer`, signed by `alg`'s key, valid for the same calls.
+    fn access_token_as_jwt(
+        &mut self,
+        issued: &mut Issued,
+        alg: IdTokenAlg,
+        issuer: &str,
+        client_id: &str,
+    ) {
+        let now = id_token::now();
+        let claims = json!({
+            "iss": issuer,
+            "sub": "alice",
+            "aud": format!("{issuer}/api"),
+            "client_id": client_id,
+            "scope": issued.scope,
+            "iat": now,
+            "exp": now + issued.expires_in,
+            "jti": random_token("mock-jti"),
+        });
+        let token = id_token::sign_claims(alg, "at+jwt", &claims);
+        if let Some(grant) = self.access_tokens.remove(&issued.access_token) {
+            self.access_tokens.insert(token.clone(), grant);
+        }
+        issued.access_token.clone_from(&token);
+        if let Some(last) = self.issued.last_mut() {
+            last.access_token = token;
+        }
     }
 }
 
@@ -1196,9 +1234,13 @@ fn redeem_code(
         with_refresh,
         None,
     );
+    let alg = inner.config.id_token_alg;
+    if inner.config.jwt_access_tokens {
+        inner.access_token_as_jwt(&mut issued, alg, &grant.issuer, client_id);
+    }
     if grant.scope.split(' ').any(|s| s == "openid") {
         let nonce = inner.config.id_token_nonce.clone().or(grant.nonce);
-        let mut token = id_token::sign(&grant.issuer, client_id, nonce.as_deref(), expires_in);
+        let mut token = id_token::sign(alg, &grant.issuer, client_id, nonce.as_deref(), expires_in);
         if inner.config.id_token_bad_signature {
             // Another claims part under the same signature: what an altered token looks like.
             let claims = URL_SAFE_NO_PAD.encode(r#"{"iss":"forged","sub":"mallory"}"#);

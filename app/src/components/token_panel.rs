@@ -32,8 +32,8 @@ pub fn TokenPanel(
     #[prop(into)]
     now_ms: Signal<f64>,
     /// The signature check, once done: whether it verified, and the words.
-    #[prop(optional, into)]
-    signature: Option<Signal<Option<(bool, String)>>>,
+    #[prop(into)]
+    signature: Signal<Option<(bool, String)>>,
 ) -> impl IntoView {
     let decoded = Memo::new(move |_| token.with(|t| (!t.is_empty()).then(|| decode(t))));
     let prefix = StoredValue::new(prefix);
@@ -108,11 +108,9 @@ pub fn TokenPanel(
                             <h3>{format!("{title}: a JWT signed {}", jwt.alg())}</h3>
                             <ul class="checks" data-testid=testid("checks")>
                                 {move || {
-                                    let (ok, words) = match signature.and_then(|s| s.get()) {
-                                        Some(verdict) => verdict,
-                                        None if signature.is_some() => (false, "not checked yet".to_owned()),
-                                        None => (false, "not checked (an access token is checked by the API it is for)".to_owned()),
-                                    };
+                                    let (ok, words) = signature
+                                        .get()
+                                        .unwrap_or_else(|| (false, "not checked yet".to_owned()));
                                     let mark = if ok { "✓" } else { "✗" };
                                     view! {
                                         <li class=if ok { "check ok" } else { "check failed" } data-testid=testid("check-signature")>

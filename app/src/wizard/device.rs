@@ -3,6 +3,7 @@
 //! with a copy button, the verification address as a link and a QR code; the wizard polls the
 //! token endpoint at the service's interval, and the engine's [`DevicePoll`] says when to stop.
 
+use engine::ClientAuth;
 use engine::device::{
     DeviceAuthorization, DevicePoll, DeviceStep, device_authorization_request,
     device_token_request, parse_device_authorization,
@@ -13,7 +14,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::browser;
-use crate::components::{CopyButton, Countdown};
+use crate::components::{CopyButton, Countdown, SecretField};
 use crate::state::{CallKind, WizardState};
 use crate::wizard::{Step, calls};
 
@@ -66,12 +67,33 @@ pub fn DeviceSignIn() -> impl IntoView {
         shown.set(None);
         status.set(Some("Cancelled.".to_owned()));
     };
+    // The device requests authenticate the client as the token request does: a confidential
+    // client needs its secret here, before step 3 (the same secret as step 3's field).
+    let needs_secret = move || {
+        state.settings.with(|s| {
+            matches!(
+                s.token.client_auth,
+                ClientAuth::BasicHeader | ClientAuth::Body | ClientAuth::ClientSecretJwt
+            )
+        })
+    };
+    let secrets = state.secrets;
     view! {
         <section class="card" aria-labelledby="device-title" data-testid="device-signin">
             <h2 id="device-title">"Or sign in on another device"</h2>
             <p class="help">
                 "For when the service cannot send this browser back: you get a code to enter at the service's address, on any device (RFC 8628 device flow)."
             </p>
+            <Show when=needs_secret>
+                <SecretField
+                    label="Client secret"
+                    testid="device-client-secret"
+                    value=state.secret_signal(|s| &s.client_secret)
+                    reveal=state.reveal
+                    on_input=move |(text,): (String,)| secrets.update(|s| s.client_secret = text)
+                    help="The device requests authenticate this client like the token request (the same secret as in step 3). Leave empty for a public client, and choose client authentication “None” in step 3."
+                />
+            </Show>
             <button
                 type="button"
                 class="button secondary"

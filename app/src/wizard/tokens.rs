@@ -649,26 +649,34 @@ fn TokenPanels() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    // The ID token's signature, checked against the service's keys fetched through the relay.
+    let access_token = state.secret_signal(|s| &s.access_token);
+    let id_signature = signature_of(state, id_token);
+    let access_signature = signature_of(state, access_token);
+    view! {
+        <TokenPanel prefix="access-token" title="Access token" token=access_token id_token=false issuer=issuer client_id=client_id nonce=nonce now_ms=state.now signature=Signal::derive(move || access_signature.get()) />
+        <TokenPanel prefix="id-token" title="ID token" token=id_token id_token=true issuer=issuer client_id=client_id nonce=nonce now_ms=state.now signature=Signal::derive(move || id_signature.get()) />
+    }
+}
+
+/// The signature check of `token` against the service's keys (fetched through the relay), redone
+/// whenever the token changes; `None` while it runs. Opaque tokens get a verdict the panel never shows.
+fn signature_of(state: WizardState, token: Signal<String>) -> RwSignal<Option<(bool, String)>> {
     let signature = RwSignal::new(None::<(bool, String)>);
     Effect::new(move |_| {
-        let token = id_token.get();
+        let value = token.get();
         let jwks_uri = state.authorization(|a| a.jwks_uri.clone());
         signature.set(None);
-        if token.is_empty() {
+        if value.is_empty() {
             return;
         }
         leptos::task::spawn_local(async move {
-            let verdict = calls::verify_signature(state, &token, &jwks_uri).await;
-            if untrack(|| id_token.get()) == token {
+            let verdict = calls::verify_signature(state, &value, &jwks_uri).await;
+            if untrack(|| token.get()) == value {
                 signature.set(Some(verdict));
             }
         });
     });
-    view! {
-        <TokenPanel prefix="access-token" title="Access token" token=state.secret_signal(|s| &s.access_token) id_token=false issuer=issuer client_id=client_id nonce=nonce now_ms=state.now />
-        <TokenPanel prefix="id-token" title="ID token" token=id_token id_token=true issuer=issuer client_id=client_id nonce=nonce now_ms=state.now signature=Signal::derive(move || signature.get()) />
-    }
+    signature
 }
 
 /// Automatic refresh: the switch, the next time and the count.

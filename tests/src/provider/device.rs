@@ -57,12 +57,11 @@ fn start(
     incoming: &super::Incoming,
     base_url: &str,
 ) -> Result<serde_json::Value, OAuthError> {
-    // A device client is public here (like a TV app): identified by client_id in the body.
-    let client_id = first(&incoming.body, "client_id")
-        .ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
-    if client_id != inner.config.public_client_id && client_id != inner.config.client_id {
-        return Err(OAuthError::invalid_client("Unknown client."));
-    }
+    // RFC 8628 §3.1: a public client names itself, a confidential one authenticates as it does
+    // at the token endpoint.
+    let audience = format!("{base_url}/device_authorization");
+    let client_id = super::client(inner, incoming, &audience)?;
+    let client_id = client_id.as_str();
     let config = &inner.config;
     let device_code = random_token("mock-dc");
     let user_code = format!("{:04}-{:04}", inner.devices.len() + 1000, 4321);

@@ -1,7 +1,8 @@
 //! The device authorization grant in the wizard (RFC 8628): discovery finds the device endpoint,
 //! step 2 shows the user code large with its verification link and QR code, the "user" approves
 //! at the mock's verification page, and the wizard's polling brings the tokens to step 3. A denied
-//! and an expired code are explained.
+//! and an expired code are explained. A confidential client types its secret beside the device
+//! button (the device requests authenticate it), a public client is not asked for one.
 
 use e2e::world::World;
 use e2e::{Result, action, check};
@@ -63,6 +64,7 @@ pub async fn device_code_brings_the_tokens_without_a_redirect(w: &World) -> Resu
         "the verification address should be shown as a QR code (an SVG)".to_owned()
     })?;
     check::shows_containing(c, "device-status", "Waiting for the code to be entered").await?;
+    check::hidden(c, "device-client-secret").await?;
     decide(w, &code, "allow").await?;
     check::at_step(c, 3).await?;
     let issued = w.provider.newest_access_token().unwrap_or_default();
@@ -91,4 +93,31 @@ pub async fn denied_and_expired_device_codes_are_explained(w: &World) -> Result<
     check::expect(w.provider.newest_access_token().is_none(), || {
         "no token may be issued for a denied or expired code".to_owned()
     })
+}
+
+pub async fn confidential_client_types_its_secret_for_the_device_flow(w: &World) -> Result<()> {
+    let c = w.client();
+    w.provider.configure(|config| config.device_interval = 1);
+    let config = w.provider.config();
+    flows::custom_service_discovered(w).await?;
+    action::next_to(c, 2).await?;
+    action::fill(c, "client-id", &config.client_id).await?;
+    action::fill(c, "device-client-secret", &config.client_secret).await?;
+    action::click(c, "device-start").await?;
+    let code = user_code(w).await?;
+    let start = w.provider.requests_to("/device_authorization").pop();
+    check::expect(
+        start.as_ref().is_some_and(|r| {
+            r.status == 200 && r.basic_client_id.as_deref() == Some(config.client_id.as_str())
+        }),
+        || {
+            format!(
+                "the device authorization should authenticate the client with its secret: {start:?}"
+            )
+        },
+    )?;
+    decide(w, &code, "allow").await?;
+    check::at_step(c, 3).await?;
+    let issued = w.provider.newest_access_token().unwrap_or_default();
+    check::shows(c, "result-access-token", &issued).await
 }

@@ -71,6 +71,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("device_code_brings_the_tokens_without_a_redirect", |w| {
         Box::pin(device_flow::device_code_brings_the_tokens_without_a_redirect(w))
     }),
+    (
+        "confidential_client_types_its_secret_for_the_device_flow",
+        |w| Box::pin(device_flow::confidential_client_types_its_secret_for_the_device_flow(w)),
+    ),
     ("denied_and_expired_device_codes_are_explained", |w| {
         Box::pin(device_flow::denied_and_expired_device_codes_are_explained(
             w,
@@ -84,6 +88,18 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("id_token_with_a_bad_signature_is_flagged", |w| {
         Box::pin(token_panel::id_token_with_a_bad_signature_is_flagged(w))
+    }),
+    ("id_token_signed_eddsa_is_verified", |w| {
+        Box::pin(token_panel::id_token_signed_eddsa_is_verified(w))
+    }),
+    ("id_token_signed_es256_is_verified", |w| {
+        Box::pin(token_panel::id_token_signed_es256_is_verified(w))
+    }),
+    ("id_token_signed_ps256_is_verified", |w| {
+        Box::pin(token_panel::id_token_signed_ps256_is_verified(w))
+    }),
+    ("jwt_access_token_is_verified", |w| {
+        Box::pin(token_panel::jwt_access_token_is_verified(w))
     }),
     ("userinfo_introspection_and_revocation", |w| {
         Box::pin(token_calls::userinfo_introspection_and_revocation(w))
