@@ -177,7 +177,7 @@ async fn measure_with(
             median(&app, |l| l.interactive),
         )
         .baseline("bare counter", median(&baseline, |l| l.interactive))
-        .goal("≤ 2× baseline", Goal::RatioAtMost(2.0)),
+        .goal("≤ 1.3× baseline", Goal::RatioAtMost(1.3)),
         // What Chromium received from the relay, which compresses (brotli when asked for it).
         Row::new(
             "app download from the relay, as Chromium received it",
