@@ -118,13 +118,13 @@ pub fn apply(metadata: &ServerMetadata, settings: &ServiceSettings) -> ServiceSe
     }
     let listed = &metadata.token_endpoint_auth_methods_supported;
     let supported = |auth: ClientAuth| listed.iter().any(|m| m == auth.method_name());
-    if !listed.is_empty() && !supported(applied.token.client_auth) {
-        if let Some(auth) = [ClientAuth::BasicHeader, ClientAuth::Body, ClientAuth::None]
+    if !listed.is_empty()
+        && !supported(applied.token.client_auth)
+        && let Some(auth) = [ClientAuth::BasicHeader, ClientAuth::Body, ClientAuth::None]
             .into_iter()
             .find(|auth| supported(*auth))
-        {
-            applied.token.client_auth = auth;
-        }
+    {
+        applied.token.client_auth = auth;
     }
     applied
 }

@@ -48,6 +48,7 @@ pub mod services;
 mod tests;
 
 pub mod assertion;
+mod cors;
 mod device;
 mod id_token;
 mod token_calls;
@@ -557,6 +558,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .merge(instagram::routes())
         .merge(services::routes())
+        .merge(cors::routes())
         .with_state(shared)
 }
 

@@ -55,7 +55,11 @@ fn cors_decides_whether_the_relay_is_needed() {
     let by_page = recommend(&metadata(FULL), CorsProbe::BlockedByPage, &s);
     let advice = find(&by_page, "relay");
     assert_eq!(advice.tone, Tone::Warning);
-    assert!(advice.text.contains("content security policy"), "{}", advice.text);
+    assert!(
+        advice.text.contains("content security policy"),
+        "{}",
+        advice.text
+    );
     assert!(!advice.text.contains("not needed"), "{}", advice.text);
     let untried = recommend(&metadata(FULL), CorsProbe::NotTried, &s);
     assert!(untried.iter().all(|r| r.key != "relay"));
