@@ -44,6 +44,15 @@ pub struct Recommendation {
     pub text: String,
 }
 
+/// Every client authentication the wizard can send, most usual first (the order recommendations pick in).
+const SENDABLE: [ClientAuth; 5] = [
+    ClientAuth::BasicHeader,
+    ClientAuth::Body,
+    ClientAuth::None,
+    ClientAuth::PrivateKeyJwt,
+    ClientAuth::ClientSecretJwt,
+];
+
 fn say(key: &'static str, tone: Tone, text: impl Into<String>) -> Recommendation {
     Recommendation {
         key,
@@ -120,9 +129,7 @@ pub fn apply(metadata: &ServerMetadata, settings: &ServiceSettings) -> ServiceSe
     let supported = |auth: ClientAuth| listed.iter().any(|m| m == auth.method_name());
     if !listed.is_empty()
         && !supported(applied.token.client_auth)
-        && let Some(auth) = [ClientAuth::BasicHeader, ClientAuth::Body, ClientAuth::None]
-            .into_iter()
-            .find(|auth| supported(*auth))
+        && let Some(auth) = SENDABLE.into_iter().find(|auth| supported(*auth))
     {
         applied.token.client_auth = auth;
     }
@@ -177,9 +184,7 @@ fn client_auth(metadata: &ServerMetadata, settings: &ServiceSettings) -> Option<
             ),
         ));
     }
-    let usable = [ClientAuth::BasicHeader, ClientAuth::Body, ClientAuth::None]
-        .into_iter()
-        .find(|auth| supported(*auth));
+    let usable = SENDABLE.into_iter().find(|auth| supported(*auth));
     Some(match usable {
         Some(auth) => say(
             "client-auth",
@@ -194,7 +199,7 @@ fn client_auth(metadata: &ServerMetadata, settings: &ServiceSettings) -> Option<
             "client-auth",
             Tone::Warning,
             format!(
-                "The service lists only {}, which the wizard cannot send: it needs a client secret or a public client.",
+                "The service lists only {}, which the wizard cannot send (it sends a client secret, a signed JWT, or nothing for a public client).",
                 methods.join(", ")
             ),
         ),

@@ -122,12 +122,18 @@ fn the_client_authentication_follows_the_listed_methods() {
     assert_eq!(find(&found, "client-auth").tone, Tone::Ok);
 
     let jwt = metadata(r#"{"token_endpoint_auth_methods_supported": ["private_key_jwt"]}"#);
-    let found = recommend(
-        &jwt,
-        CorsProbe::NotTried,
-        &settings(PkceMethod::S256, ClientAuth::BasicHeader),
+    let basic = settings(PkceMethod::S256, ClientAuth::BasicHeader);
+    let found = recommend(&jwt, CorsProbe::NotTried, &basic);
+    assert_eq!(find(&found, "client-auth").tone, Tone::Change);
+    assert_eq!(
+        apply(&jwt, &basic).token.client_auth,
+        ClientAuth::PrivateKeyJwt
     );
+
+    let mtls = metadata(r#"{"token_endpoint_auth_methods_supported": ["tls_client_auth"]}"#);
+    let found = recommend(&mtls, CorsProbe::NotTried, &basic);
     assert_eq!(find(&found, "client-auth").tone, Tone::Warning);
+    assert_eq!(apply(&mtls, &basic), basic);
 
     let listed_nothing = recommend(
         &metadata("{}"),
