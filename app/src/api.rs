@@ -264,6 +264,33 @@ pub async fn direct(request: &HttpRequest) -> Result<Upstream, ApiError> {
     })
 }
 
+/// Asks the token endpoint at `token_url`, from this page, whether it accepts calls from it (CORS).
+///
+/// The probe is a `POST` with a JSON content type and no body: no grant, so every token endpoint
+/// refuses it (`invalid_request`) and nothing happens there, and no code, secret or token is sent.
+/// A JSON content type is not one of the "simple" ones, so the browser first sends the CORS
+/// preflight that the wizard's real token calls (with an `Authorization` header) also need, and
+/// hands over the answer only when the endpoint allows this origin. Any answer the page can read,
+/// even the refusal, means calls can go straight from the browser.
+pub async fn cors_probe(token_url: &str) -> engine::self_test::CorsProbe {
+    use engine::self_test::CorsProbe;
+    let headers = [("content-type".to_owned(), "application/json".to_owned())];
+    match fetch("POST", token_url, &headers, None, None).await {
+        Ok(_) => CorsProbe::Allowed,
+        Err(FetchFailure::Network) => {
+            let origin = crate::browser::origin_of(token_url).unwrap_or_default();
+            // The policy's violation event may come just after the failure.
+            crate::browser::sleep(0).await;
+            if crate::browser::blocked_by_policy(&origin) {
+                CorsProbe::BlockedByPage
+            } else {
+                CorsProbe::Blocked
+            }
+        }
+        Err(FetchFailure::Aborted | FetchFailure::Refused(_)) => CorsProbe::NotTried,
+    }
+}
+
 fn method_name(method: engine::HttpMethod) -> &'static str {
     match method {
         engine::HttpMethod::Get => "GET",

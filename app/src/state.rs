@@ -153,6 +153,14 @@ pub struct WizardState {
     pub relay_config: RwSignal<Option<RelayConfig>>,
     /// The clock, ticking every second (ms since the epoch).
     pub now: RwSignal<f64>,
+    /// Step 1's self-test: the metadata discovery found for this service and the CORS probe's
+    /// answer (`None` while it runs), kept while the user visits steps 2 and 3 to follow it.
+    pub self_test: RwSignal<
+        Option<(
+            engine::discovery::ServerMetadata,
+            Option<engine::self_test::CorsProbe>,
+        )>,
+    >,
     /// Storage keys whose last write the browser refused (storage full): what the user sees
     /// there is not saved. Empty when everything is saved.
     pub unsaved: RwSignal<std::collections::BTreeSet<String>>,
@@ -207,6 +215,7 @@ impl WizardState {
             reveal: RwSignal::new(false),
             relay_config: RwSignal::new(None),
             now: RwSignal::new(0.0),
+            self_test: RwSignal::new(None),
             unsaved: RwSignal::new(Default::default()),
             progress: Memo::new(|_| Progress::default()),
         };
@@ -473,6 +482,7 @@ impl WizardState {
             return;
         }
         self.stop_flow();
+        self.self_test.set(None);
         self.service_id.set(Some(id.to_owned()));
         let service =
             storage::get_json::<ServiceModel>(Area::Local, &crate::model::service_key(id))

@@ -15,6 +15,9 @@ pub enum CorsProbe {
     Allowed,
     /// The browser blocked the answer (no `Access-Control-Allow-Origin` for this page).
     Blocked,
+    /// This page's own content security policy (`connect-src`) forbade the call, so the service
+    /// was never asked: whether it allows CORS is unknown.
+    BlockedByPage,
     /// Not tried (no token endpoint, or the probe could not run).
     NotTried,
 }
@@ -40,6 +43,15 @@ pub struct Recommendation {
     /// The finding and the advice, in words.
     pub text: String,
 }
+
+/// Every client authentication the wizard can send, most usual first (the order recommendations pick in).
+const SENDABLE: [ClientAuth; 5] = [
+    ClientAuth::BasicHeader,
+    ClientAuth::Body,
+    ClientAuth::None,
+    ClientAuth::PrivateKeyJwt,
+    ClientAuth::ClientSecretJwt,
+];
 
 fn say(key: &'static str, tone: Tone, text: impl Into<String>) -> Recommendation {
     Recommendation {
@@ -67,19 +79,28 @@ pub fn recommend(
             Tone::Ok,
             "The token endpoint does not accept calls from this page (no CORS): the calls go through the relay, as set.",
         )),
+        CorsProbe::BlockedByPage => found.push(say(
+            "relay",
+            Tone::Warning,
+            "This page's content security policy does not allow calls to the token endpoint, so the wizard could not ask whether the service allows CORS: keep the relay (the relay's operator can allow the endpoint with --connect-origin).",
+        )),
         CorsProbe::NotTried => {}
     }
     found.extend(pkce(metadata, settings));
     found.extend(client_auth(metadata, settings));
     let grants = &metadata.grant_types_supported;
-    if !grants.is_empty()
-        && settings.refresh.is_some()
-        && !grants.iter().any(|g| g == "refresh_token")
-    {
+    let refresh_listed = grants.iter().any(|g| g == "refresh_token");
+    if !grants.is_empty() && settings.refresh.is_some() && !refresh_listed {
         found.push(say(
             "refresh",
             Tone::Warning,
             "The service does not list the refresh_token grant: expect no refresh token, and get a new code when the access token expires.",
+        ));
+    } else if refresh_listed {
+        found.push(say(
+            "refresh",
+            Tone::Ok,
+            "The service lists the refresh_token grant: a refresh token can renew the access token.",
         ));
     }
     if metadata.authorization_response_iss_parameter_supported {
@@ -90,6 +111,29 @@ pub fn recommend(
         ));
     }
     found
+}
+
+/// `settings` with the recommended PKCE method and client authentication; nothing else changes
+/// (the URLs, scopes and parameters the user typed stay).
+pub fn apply(metadata: &ServerMetadata, settings: &ServiceSettings) -> ServiceSettings {
+    let mut applied = settings.clone();
+    let methods = &metadata.code_challenge_methods_supported;
+    if let Some(authorization) = applied.authorization.as_mut() {
+        if methods.iter().any(|m| m == "S256") {
+            authorization.pkce = PkceMethod::S256;
+        } else if methods.iter().any(|m| m == "plain") {
+            authorization.pkce = PkceMethod::None;
+        }
+    }
+    let listed = &metadata.token_endpoint_auth_methods_supported;
+    let supported = |auth: ClientAuth| listed.iter().any(|m| m == auth.method_name());
+    if !listed.is_empty()
+        && !supported(applied.token.client_auth)
+        && let Some(auth) = SENDABLE.into_iter().find(|auth| supported(*auth))
+    {
+        applied.token.client_auth = auth;
+    }
+    applied
 }
 
 fn pkce(metadata: &ServerMetadata, settings: &ServiceSettings) -> Option<Recommendation> {
@@ -140,9 +184,7 @@ fn client_auth(metadata: &ServerMetadata, settings: &ServiceSettings) -> Option<
             ),
         ));
     }
-    let usable = [ClientAuth::BasicHeader, ClientAuth::Body, ClientAuth::None]
-        .into_iter()
-        .find(|auth| supported(*auth));
+    let usable = SENDABLE.into_iter().find(|auth| supported(*auth));
     Some(match usable {
         Some(auth) => say(
             "client-auth",
@@ -157,7 +199,7 @@ fn client_auth(metadata: &ServerMetadata, settings: &ServiceSettings) -> Option<
             "client-auth",
             Tone::Warning,
             format!(
-                "The service lists only {}, which the wizard cannot send: it needs a client secret or a public client.",
+                "The service lists only {}, which the wizard cannot send (it sends a client secret, a signed JWT, or nothing for a public client).",
                 methods.join(", ")
             ),
         ),

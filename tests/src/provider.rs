@@ -48,6 +48,7 @@ pub mod services;
 mod tests;
 
 pub mod assertion;
+mod cors;
 mod device;
 mod id_token;
 pub use id_token::IdTokenAlg;
@@ -595,6 +596,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .merge(instagram::routes())
         .merge(services::routes())
+        .merge(cors::routes())
         .with_state(shared)
 }
 

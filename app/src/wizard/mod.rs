@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod calls;
 pub mod device;
 pub mod flow;
+pub mod self_test;
 pub mod service;
 pub mod token_calls;
 pub mod tokens;

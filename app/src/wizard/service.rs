@@ -2,11 +2,13 @@
 
 use engine::VariableSpec;
 use engine::discovery::{Decision, discovery_urls, parse_metadata};
+use engine::self_test::CorsProbe;
 use leptos::prelude::*;
 
 use crate::components::{CheckboxField, StatusLine, TextArea, TextField};
 use crate::lines::{format_params, parse_params};
 use crate::state::{CUSTOM_SERVICE, Status, WizardState};
+use crate::wizard::self_test::SelfTest;
 
 /// Step 1.
 #[component]
@@ -340,6 +342,17 @@ fn Discovery() -> impl IntoView {
                 }
                 decisions.set(metadata.decisions());
                 status.set(Some(Status::ok(text)));
+                let token_url = metadata.token_endpoint.clone();
+                state.self_test.set(Some((metadata, None)));
+                let probe = match token_url {
+                    Some(url) => crate::api::cors_probe(&url).await,
+                    None => CorsProbe::NotTried,
+                };
+                state.self_test.update(|found| {
+                    if let Some((_, cors)) = found {
+                        *cors = Some(probe);
+                    }
+                });
                 return;
             }
             status.set(Some(Status::error(format!(
@@ -358,6 +371,7 @@ fn Discovery() -> impl IntoView {
             }
         };
         decisions.set(Vec::new());
+        state.self_test.set(None);
         status.set(Some(Status::info("Looking up the server's metadata…")));
         lookup.dispatch((issuer_url, urls));
     };
@@ -406,6 +420,10 @@ fn Discovery() -> impl IntoView {
                     }}
                 </dl>
             </Show>
+            <SelfTest
+                metadata=Signal::derive(move || state.self_test.with(|t| t.as_ref().map(|(m, _)| m.clone())))
+                cors=Signal::derive(move || state.self_test.with(|t| t.as_ref().and_then(|(_, c)| *c)))
+            />
         </div>
     }
 }

@@ -52,6 +52,15 @@ fn cors_decides_whether_the_relay_is_needed() {
             .text
             .contains("go through the relay")
     );
+    let by_page = recommend(&metadata(FULL), CorsProbe::BlockedByPage, &s);
+    let advice = find(&by_page, "relay");
+    assert_eq!(advice.tone, Tone::Warning);
+    assert!(
+        advice.text.contains("content security policy"),
+        "{}",
+        advice.text
+    );
+    assert!(!advice.text.contains("not needed"), "{}", advice.text);
     let untried = recommend(&metadata(FULL), CorsProbe::NotTried, &s);
     assert!(untried.iter().all(|r| r.key != "relay"));
 }
@@ -113,12 +122,18 @@ fn the_client_authentication_follows_the_listed_methods() {
     assert_eq!(find(&found, "client-auth").tone, Tone::Ok);
 
     let jwt = metadata(r#"{"token_endpoint_auth_methods_supported": ["private_key_jwt"]}"#);
-    let found = recommend(
-        &jwt,
-        CorsProbe::NotTried,
-        &settings(PkceMethod::S256, ClientAuth::BasicHeader),
+    let basic = settings(PkceMethod::S256, ClientAuth::BasicHeader);
+    let found = recommend(&jwt, CorsProbe::NotTried, &basic);
+    assert_eq!(find(&found, "client-auth").tone, Tone::Change);
+    assert_eq!(
+        apply(&jwt, &basic).token.client_auth,
+        ClientAuth::PrivateKeyJwt
     );
+
+    let mtls = metadata(r#"{"token_endpoint_auth_methods_supported": ["tls_client_auth"]}"#);
+    let found = recommend(&mtls, CorsProbe::NotTried, &basic);
     assert_eq!(find(&found, "client-auth").tone, Tone::Warning);
+    assert_eq!(apply(&mtls, &basic), basic);
 
     let listed_nothing = recommend(
         &metadata("{}"),
@@ -142,6 +157,46 @@ fn a_missing_refresh_grant_and_the_issuer_are_said() {
         CorsProbe::NotTried,
         &settings(PkceMethod::S256, ClientAuth::BasicHeader),
     );
-    assert!(full.iter().all(|r| r.key != "refresh"));
+    assert_eq!(find(&full, "refresh").tone, Tone::Ok);
+    let listed_nothing = recommend(
+        &metadata("{}"),
+        CorsProbe::NotTried,
+        &settings(PkceMethod::S256, ClientAuth::BasicHeader),
+    );
+    assert!(listed_nothing.iter().all(|r| r.key != "refresh"));
     assert_eq!(find(&full, "issuer").tone, Tone::Ok);
+}
+
+#[test]
+fn applying_sets_only_pkce_and_the_client_authentication() {
+    let mut typed = settings(PkceMethod::None, ClientAuth::BasicHeader);
+    typed.token.url = "https://id.example/typed-token".into();
+    if let Some(a) = typed.authorization.as_mut() {
+        a.url = "https://id.example/typed-authorize".into();
+        a.scopes = vec!["read".into(), "write".into()];
+    }
+    let post_only = metadata(
+        r#"{"code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post"]}"#,
+    );
+    let applied = apply(&post_only, &typed);
+    assert_eq!(applied.token.client_auth, ClientAuth::Body);
+    let mut expected = typed.clone();
+    expected.token.client_auth = ClientAuth::Body;
+    if let Some(a) = expected.authorization.as_mut() {
+        a.pkce = PkceMethod::S256;
+    }
+    assert_eq!(applied, expected);
+    // After applying, nothing is left to change.
+    let found = recommend(&post_only, CorsProbe::NotTried, &applied);
+    assert!(found.iter().all(|r| r.tone != Tone::Change), "{found:?}");
+
+    // Only `plain`: PKCE goes off; nothing listed: the choice stays.
+    let plain = metadata(r#"{"code_challenge_methods_supported": ["plain"]}"#);
+    let s256 = settings(PkceMethod::S256, ClientAuth::BasicHeader);
+    assert_eq!(
+        apply(&plain, &s256).authorization.map(|a| a.pkce),
+        Some(PkceMethod::None)
+    );
+    assert_eq!(apply(&metadata("{}"), &s256), s256);
 }

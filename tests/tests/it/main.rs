@@ -22,6 +22,7 @@ mod redirect_capture;
 mod redirect_doctor;
 mod refresh;
 mod scripts_export;
+mod self_test;
 mod token_calls;
 mod token_endpoints;
 mod token_panel;
@@ -118,6 +119,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("google_refusals_get_the_known_fix", |w| {
         Box::pin(explainer::google_refusals_get_the_known_fix(w))
+    }),
+    ("self_test_recommends_and_applies_after_discovery", |w| {
+        Box::pin(self_test::self_test_recommends_and_applies_after_discovery(
+            w,
+        ))
+    }),
+    ("self_test_tells_cors_allowed_from_refused", |w| {
+        Box::pin(self_test::self_test_tells_cors_allowed_from_refused(w))
     }),
     ("google_redirect_doctor_and_mismatch", |w| {
         Box::pin(redirect_doctor::google_redirect_doctor_and_mismatch(w))
