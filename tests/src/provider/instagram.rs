@@ -149,31 +149,9 @@ async fn long_lived_exchange(
                 "Invalid OAuth access token: only a valid short-lived token can be exchanged.",
             );
         }
-        let client_id = inner.config.client_id.clone();
-        let scope = inner.config.default_scope.clone();
-        let issued = inner.issue(
-            EXCHANGE_GRANT,
-            &client_id,
-            &scope,
-            LONG_LIVED_EXPIRES_IN,
-            false,
-            None,
-        );
-        json_answer(&json!({
-            "access_token": issued.access_token,
-            "token_type": "bearer",
-            "expires_in": issued.expires_in,
-        }))
+        long_lived(&mut inner, EXCHANGE_GRANT)
     })();
-    let incoming = Incoming {
-        query,
-        body: Vec::new(),
-        basic: None,
-        content_type: None,
-    };
-    let record = incoming.record(&Method::GET, "/ig/access_token", response.status());
-    inner.requests.push(record);
-    response
+    record_get(&mut inner, query, "/ig/access_token", response)
 }
 
 async fn refresh(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
@@ -197,29 +175,44 @@ async fn refresh(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -
             }
             None => return graph_error(StatusCode::BAD_REQUEST, "Invalid OAuth access token."),
         }
-        let client_id = inner.config.client_id.clone();
-        let scope = inner.config.default_scope.clone();
-        let issued = inner.issue(
-            REFRESH_GRANT,
-            &client_id,
-            &scope,
-            LONG_LIVED_EXPIRES_IN,
-            false,
-            None,
-        );
-        json_answer(&json!({
-            "access_token": issued.access_token,
-            "token_type": "bearer",
-            "expires_in": issued.expires_in,
-        }))
+        long_lived(&mut inner, REFRESH_GRANT)
     })();
+    record_get(&mut inner, query, "/ig/refresh_access_token", response)
+}
+
+/// A long-lived token (60 days) issued under `grant`, answered as the Graph API answers it.
+fn long_lived(inner: &mut Inner, grant: &str) -> Response {
+    let client_id = inner.config.client_id.clone();
+    let scope = inner.config.default_scope.clone();
+    let issued = inner.issue(
+        grant,
+        &client_id,
+        &scope,
+        LONG_LIVED_EXPIRES_IN,
+        false,
+        None,
+    );
+    json_answer(&json!({
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": issued.expires_in,
+    }))
+}
+
+/// Records a `GET` to `path` carrying `query`, with the status it was answered.
+fn record_get(
+    inner: &mut Inner,
+    query: Vec<(String, String)>,
+    path: &str,
+    response: Response,
+) -> Response {
     let incoming = Incoming {
         query,
         body: Vec::new(),
         basic: None,
         content_type: None,
     };
-    let record = incoming.record(&Method::GET, "/ig/refresh_access_token", response.status());
+    let record = incoming.record(&Method::GET, path, response.status());
     inner.requests.push(record);
     response
 }
