@@ -232,7 +232,8 @@ impl WizardState {
         let state = Self::new(&prefs);
         state.now.set(crate::browser::now_ms());
         if let Some(id) = &prefs.service {
-            state.load_service(id);
+            // A preset the catalog got wrong is not loaded; step 1 says why when it is chosen.
+            let _ = state.load_service(id);
         }
         provide_context(state);
         state.persist();
@@ -466,20 +467,24 @@ impl WizardState {
     }
 
     /// Chooses a service: loads what was saved for it, else the preset (or blank custom settings).
-    pub fn choose_service(&self, id: &str) {
+    /// A preset whose values fail the preset checks is refused, with every problem in words.
+    pub fn choose_service(&self, id: &str) -> Result<(), String> {
         if self
             .service_id
             .with_untracked(|current| current.as_deref() == Some(id))
         {
-            return;
+            return Ok(());
         }
-        self.load_service(id);
+        self.load_service(id)
     }
 
-    fn load_service(&self, id: &str) {
+    fn load_service(&self, id: &str) -> Result<(), String> {
         let preset = presets::by_id(id);
         if preset.is_none() && id != CUSTOM_SERVICE {
-            return;
+            return Ok(());
+        }
+        if let Some(preset) = preset {
+            preset.verified().map_err(|error| error.to_string())?;
         }
         self.stop_flow();
         self.self_test.set(None);
@@ -493,6 +498,7 @@ impl WizardState {
                 });
         self.apply_service(service);
         self.load_secrets(id);
+        Ok(())
     }
 
     /// Puts the chosen preset's settings back, keeping the client id and secrets.

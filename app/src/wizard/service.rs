@@ -30,6 +30,9 @@ pub fn ServiceStep() -> impl IntoView {
 fn ServicePicker() -> impl IntoView {
     let state = WizardState::expect();
     let query = RwSignal::new(String::new());
+    // Why the preset last clicked could not be used (its values failed the preset checks).
+    let refused = RwSignal::new(None::<String>);
+    let choose = move |id: &str| refused.set(state.choose_service(id).err());
     let matches = move |preset: &presets::Preset| {
         let query = query.get().trim().to_lowercase();
         query.is_empty()
@@ -63,6 +66,11 @@ fn ServicePicker() -> impl IntoView {
                     {format!("The list of services could not be loaded ({why}). Reload the page, or use “Customize OAuth settings”.")}
                 </p>
             })}
+            {move || refused.get().map(|why| view! {
+                <p class="field-error" role="alert" data-testid="preset-refused">
+                    {format!("This service's preset cannot be used ({why}). Reload the page, or use “Customize OAuth settings”.")}
+                </p>
+            })}
             <ul class="service-list">
                 {presets::all()
                     .iter()
@@ -77,7 +85,7 @@ fn ServicePicker() -> impl IntoView {
                                     class:selected=selected
                                     data-testid=format!("service-option-{id}")
                                     aria-pressed=move || selected().to_string()
-                                    on:click=move |_| state.choose_service(id)
+                                    on:click=move |_| choose(id)
                                 >
                                     <span class="service-name">{preset.name.clone()}</span>
                                     <span class="service-description">{preset.description.clone()}</span>
@@ -98,7 +106,7 @@ fn ServicePicker() -> impl IntoView {
                     class="button secondary"
                     class:selected=move || state.service_id.with(|id| id.as_deref() == Some(CUSTOM_SERVICE))
                     data-testid="service-custom"
-                    on:click=move |_| state.choose_service(CUSTOM_SERVICE)
+                    on:click=move |_| choose(CUSTOM_SERVICE)
                 >
                     "Customize OAuth settings"
                 </button>

@@ -36,10 +36,30 @@ fn a_catalog_that_does_not_fit_is_refused_with_the_reason() {
     let error = parse_catalog("[{\"id\": \"x\"}]").unwrap_err().to_string();
     assert!(error.starts_with("catalog.json: missing field"), "{error}");
     let mut json: serde_json::Value = serde_json::from_str(&catalog_json(all())).unwrap();
-    json[0]["docs-url"] = "http://insecure.example".into();
-    let error = parse_catalog(&json.to_string()).unwrap_err().to_string();
-    assert!(error.contains("is not an https:// link"), "{error}");
     json[0]["unknown-key"] = 1.into();
     let error = parse_catalog(&json.to_string()).unwrap_err().to_string();
     assert!(error.contains("unknown field `unknown-key`"), "{error}");
+}
+
+#[test]
+fn a_preset_with_unacceptable_values_is_refused_when_verified_with_the_reason() {
+    let mut json: serde_json::Value = serde_json::from_str(&catalog_json(all())).unwrap();
+    let id = json[0]["id"].as_str().unwrap().to_owned();
+    json[0]["docs-url"] = "http://insecure.example".into();
+    let read = parse_catalog(&json.to_string()).expect("the schema still fits");
+    let broken = read.iter().find(|preset| preset.id == id).unwrap();
+    let error = broken.verified().unwrap_err().to_string();
+    assert!(
+        error.starts_with(&format!("catalog.json ({id}): `docs-url`"))
+            && error.contains("is not an https:// link"),
+        "{error}"
+    );
+    for preset in read.iter().filter(|preset| preset.id != id) {
+        assert!(
+            preset.verified().is_ok(),
+            "{}: {:?}",
+            preset.id,
+            preset.verified()
+        );
+    }
 }

@@ -221,14 +221,24 @@ fn hubspot_uses_the_versioned_token_endpoint() {
 fn shopify_asks_for_an_expiring_offline_token_and_refreshes_it() {
     let shopify = preset("shopify");
     let vars = sample::vars_for(shopify);
-    let body = token_request(&shopify.settings, &vars).unwrap().body.unwrap();
+    let body = token_request(&shopify.settings, &vars)
+        .unwrap()
+        .body
+        .unwrap();
     assert!(has_pair(&form_pairs(&body), "expiring", "1"), "{body}");
     let refresh = refresh_request(&shopify.settings, &vars).unwrap();
     let body = refresh.body.unwrap();
     let pairs = form_pairs(&body);
     assert!(has_pair(&pairs, "grant_type", "refresh_token"), "{body}");
-    assert!(has_pair(&pairs, "refresh_token", "sample-refresh-token"), "{body}");
-    assert!(!shopify.notes.lifetimes.contains("No refresh token"), "{}", shopify.notes.lifetimes);
+    assert!(
+        has_pair(&pairs, "refresh_token", "sample-refresh-token"),
+        "{body}"
+    );
+    assert!(
+        !shopify.notes.lifetimes.contains("No refresh token"),
+        "{}",
+        shopify.notes.lifetimes
+    );
 }
 
 /// Slack's oauth.v2.access reference: "avoid sending client_id and client_secret as parameters …
@@ -244,7 +254,10 @@ fn slack_sends_the_client_credentials_by_basic_auth() {
         let body = request.body.clone().unwrap();
         assert!(!body.contains("client_secret"), "{body}");
         assert!(
-            request.headers.iter().any(|(name, value)| name == "Authorization" && value.starts_with("Basic ")),
+            request
+                .headers
+                .iter()
+                .any(|(name, value)| name == "Authorization" && value.starts_with("Basic ")),
             "{:?}",
             request.headers
         );
@@ -260,7 +273,11 @@ fn zoho_code_lifetime_and_google_refresh_limit_follow_the_pages() {
     assert!(!zoho.contains("2 minutes"), "{zoho}");
     for id in ["google-cloud", "youtube"] {
         let google = preset(id);
-        assert!(!google.notes.after_token.contains("100"), "{id}: {}", google.notes.after_token);
+        assert!(
+            !google.notes.after_token.contains("100"),
+            "{id}: {}",
+            google.notes.after_token
+        );
         for error in &google.errors {
             assert!(!error.fix.contains("over 100"), "{id}: {}", error.fix);
         }

@@ -140,6 +140,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("answer_from_another_issuer_is_refused", |w| {
         Box::pin(errors::answer_from_another_issuer_is_refused(w))
     }),
+    ("a_broken_catalog_is_refused_in_words", |w| {
+        Box::pin(errors::a_broken_catalog_is_refused_in_words(w))
+    }),
     ("reload_keeps_settings_not_secrets", |w| {
         Box::pin(persistence::reload_keeps_settings_not_secrets(w))
     }),
