@@ -187,6 +187,7 @@ pub async fn private_key_jwt_signs_every_device_request(w: &World) -> Result<()>
         "is an RSA key, but ES256 needs",
     )
     .await?;
+    e2e::axe::check_wcag_aa(c, "step 2's device card with a private key and its problem").await?;
     action::click(c, "device-start").await?;
     check::shows_containing(c, "device-error", "The client assertion cannot be made").await?;
     check::shows_containing(c, "device-error", "is an RSA key, but ES256 needs").await?;
