@@ -372,6 +372,16 @@ impl WizardState {
         Signal::derive(move || self.secret(field))
     }
 
+    /// What is wrong with the pasted private key for `alg`, if anything (nothing while empty).
+    pub fn private_key_problem(&self, alg: engine::JwtAlg) -> Option<String> {
+        self.secrets.with(|s| {
+            let key = &s.private_key;
+            (!key.trim().is_empty())
+                .then(|| engine::assertion::parse_private_key(key, alg).err())
+                .flatten()
+        })
+    }
+
     /// Sets one secret value.
     pub fn set_secret(&self, field: fn(&mut Secrets) -> &mut String, value: String) {
         self.secrets.update(|s| *field(s) = value);

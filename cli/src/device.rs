@@ -1,6 +1,7 @@
 //! `otw login --device`: the device authorization grant (RFC 8628) from a terminal. The user
 //! code and the verification address go to stderr; otw polls the token endpoint at the service's
-//! interval (slower after `slow_down`) with a spinner counting down to the code's expiry.
+//! interval (slower after `slow_down`) with a spinner counting down to the code's expiry. A
+//! client that authenticates by JWT signs each request's assertion with [`crate::sign`].
 
 use std::time::{Duration, Instant};
 
@@ -23,8 +24,22 @@ pub fn authorize(auth: Authorization<'_>) -> Result<Authorized> {
             detail: error.to_string(),
         }
     };
-    let request = device_authorization_request(auth.settings, &values)
-        .map_err(settings_error("device authorization request"))?;
+    // A JWT client signs a fresh assertion (new jti) for each request, in a copy of the values:
+    // it is for that one request, never stored.
+    let signed = |what: &'static str| {
+        let mut vars = values.clone();
+        crate::sign::sign_assertion(auth.settings, engine::Endpoint::Token, &mut vars).map_err(
+            |detail| Error::Settings {
+                name: auth.name.to_owned(),
+                what,
+                detail,
+            },
+        )?;
+        Ok::<_, Error>(vars)
+    };
+    let request =
+        device_authorization_request(auth.settings, &signed("device authorization request")?)
+            .map_err(settings_error("device authorization request"))?;
     let answer = crate::http::send(&request)?;
     let device =
         parse_device_authorization(answer.status, answer.content_type.as_deref(), &answer.body)
@@ -56,8 +71,12 @@ pub fn authorize(auth: Authorization<'_>) -> Result<Authorized> {
             std::thread::sleep(Duration::from_millis(100));
             continue;
         }
-        let request = device_token_request(auth.settings, &values, &device.device_code)
-            .map_err(settings_error("device token request"))?;
+        let request = device_token_request(
+            auth.settings,
+            &signed("device token request")?,
+            &device.device_code,
+        )
+        .map_err(settings_error("device token request"))?;
         let answer = crate::http::send(&request)?;
         let parsed =
             parse_token_response(answer.status, answer.content_type.as_deref(), &answer.body);

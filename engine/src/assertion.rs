@@ -66,10 +66,10 @@ impl UnsignedAssertion {
 }
 
 /// The assertion `which` request needs, or `None` when its client authentication is not a JWT
-/// (or there is no such request).
+/// (or there is no such request). Both device requests take `Endpoint::Token`'s.
 ///
-/// `now` is the Unix time in seconds; `jti` fresh random bytes (16 or more), so that the service
-/// can refuse a replayed assertion.
+/// `now` is the Unix time in seconds; `jti` fresh random bytes (16 or more) for every request
+/// sent, so that the service can refuse a replayed assertion.
 pub fn client_assertion(
     settings: &ServiceSettings,
     which: Endpoint,
@@ -92,6 +92,10 @@ pub fn client_assertion(
     let vars = effective_vars(settings, vars, Some(&endpoint.grant_type));
     let client_id = non_empty(&vars, "client_id", which)?;
     let settings = &endpoint.assertion;
+    // RFC 7523 §3 lets `aud` be the token endpoint's URL, and OpenID Connect Core §9 asks for it.
+    // The device requests (`device.rs`) sign as `Endpoint::Token` too: the device authorization
+    // endpoint is another URL, but the audience stays the token endpoint, the one URL every
+    // provider accepts for its client assertions.
     let audience = if settings.audience.trim().is_empty() {
         render_url(&endpoint.url, &vars, Field::Url(which))?.to_string()
     } else {

@@ -6,6 +6,11 @@
 //! This module builds both requests, reads the device answer, and holds the polling rules as a
 //! pure state machine ([`DevicePoll`]): the caller passes in the time and each token answer, and
 //! is told when to poll next or how it ended.
+//!
+//! Both requests authenticate the client as the token request does. With JWT client
+//! authentication the caller signs a new assertion for each one, the token request's
+//! (`client_assertion(settings, Endpoint::Token, …)`, audience the token endpoint), and passes
+//! it as `{client_assertion}`: a replayed `jti` is refused.
 
 use serde_json::Value;
 use thiserror::Error;

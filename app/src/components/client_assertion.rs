@@ -70,29 +70,33 @@ pub fn PrivateKeyField(
     /// Called with the new text.
     #[prop(into)]
     on_input: Callback<(String,)>,
+    /// The field's id and `data-testid` (its help and error take it as a prefix).
+    #[prop(default = "private-key")]
+    testid: &'static str,
 ) -> impl IntoView {
+    let help_id = format!("{testid}-help");
     view! {
         <div class="field">
-            <label for="private-key">"Private key"</label>
+            <label for=testid>"Private key"</label>
             <textarea
-                id="private-key"
-                data-testid="private-key"
+                id=testid
+                data-testid=testid
                 class=move || if reveal.get() { "mono" } else { "mono secret-text" }
                 rows="4"
                 spellcheck="false"
                 autocomplete="off"
-                aria-describedby="private-key-help"
+                aria-describedby=help_id.clone()
                 aria-invalid=move || problem.with(Option::is_some).then_some("true")
                 prop:value=move || value.get()
                 on:input=move |ev| on_input.run((event_target_value(&ev),))
             ></textarea>
-            <p class="help" id="private-key-help">
+            <p class="help" id=help_id>
                 "PKCS #8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK. It signs the client assertion in this browser and is never sent."
             </p>
             {move || {
                 problem
                     .get()
-                    .map(|text| view! { <p class="field-error" data-testid="private-key-error">{format!("The private key {text}.")}</p> })
+                    .map(|text| view! { <p class="field-error" data-testid=format!("{testid}-error")>{format!("The private key {text}.")}</p> })
             }}
         </div>
     }

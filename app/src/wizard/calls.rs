@@ -145,7 +145,11 @@ impl Call {
 /// Calls the bearer or refresh endpoint and records the outcome or the failure.
 async fn call(state: WizardState, kind: CallKind) {
     state.failure.set(None);
-    let assertion = match signed_assertion(state, kind).await {
+    let which = match kind {
+        CallKind::Bearer => engine::Endpoint::Token,
+        CallKind::Refresh => engine::Endpoint::Refresh,
+    };
+    let assertion = match signed_assertion(state, which).await {
         Ok(assertion) => assertion,
         Err(failure) => {
             state.failure.set(Some(failure));
@@ -204,10 +208,6 @@ async fn call(state: WizardState, kind: CallKind) {
     match parsed {
         Ok(response) => accept_tokens(state, kind, response, reply.status, &reply.body),
         Err(error) => {
-            let which = match kind {
-                CallKind::Bearer => engine::Endpoint::Token,
-                CallKind::Refresh => engine::Endpoint::Refresh,
-            };
             let client_auth = untrack(|| state.settings.with(|s| s.client_auth(which)));
             state
                 .failure
@@ -339,16 +339,13 @@ pub async fn verify_signature(state: WizardState, token: &str, jwks_uri: &str) -
     }
 }
 
-/// The client assertion of `kind`'s request, signed by the browser, when its client
-/// authentication is a JWT (a fresh `jti` and times for every call); `None` otherwise.
-async fn signed_assertion(
+/// The client assertion of `which` request, signed by the browser, when its client
+/// authentication is a JWT (a fresh `jti` and times for every call); `None` otherwise. The
+/// device requests take `Endpoint::Token`'s.
+pub async fn signed_assertion(
     state: WizardState,
-    kind: CallKind,
+    which: engine::Endpoint,
 ) -> Result<Option<String>, CallFailure> {
-    let which = match kind {
-        CallKind::Bearer => engine::Endpoint::Token,
-        CallKind::Refresh => engine::Endpoint::Refresh,
-    };
     let cannot = |message: String, hint: Option<&str>| CallFailure {
         message: format!("The client assertion cannot be made. {message}"),
         hint: hint.map(str::to_owned),

@@ -2,20 +2,21 @@
 //! be redirected back (a TV, a locked-down machine, a phone at hand). The user code is shown large
 //! with a copy button, the verification address as a link and a QR code; the wizard polls the
 //! token endpoint at the service's interval, and the engine's [`DevicePoll`] says when to stop.
+//! A client that authenticates by JWT signs a fresh assertion for every request, as step 3 does.
 
-use engine::ClientAuth;
 use engine::device::{
-    DeviceAuthorization, DevicePoll, DeviceStep, device_authorization_request,
-    device_token_request, parse_device_authorization,
+    DeviceAuthorization, DeviceError, DeviceFailure, DevicePoll, DeviceStep,
+    device_authorization_request, device_token_request, parse_device_authorization,
 };
 use engine::request::HttpRequest;
 use engine::token::parse_token_response;
+use engine::{ClientAuth, Endpoint};
 use leptos::prelude::*;
 
 use crate::api;
 use crate::browser;
-use crate::components::{CopyButton, Countdown, SecretField};
-use crate::state::{CallKind, WizardState};
+use crate::components::{CopyButton, Countdown, PrivateKeyField, SecretField};
+use crate::state::{CallFailure, CallKind, WizardState};
 use crate::wizard::{Step, calls};
 
 /// What the user needs to see while the code is waiting to be entered.
@@ -77,6 +78,28 @@ pub fn DeviceSignIn() -> impl IntoView {
             )
         })
     };
+    // private_key_jwt: the key of step 3's Credentials (one value), with the algorithm and key id
+    // set for the bearer token in step 3.
+    let key_alg = move || {
+        state.settings.with(|s| {
+            (s.token.client_auth == ClientAuth::PrivateKeyJwt).then_some(s.token.assertion.alg)
+        })
+    };
+    let key_problem = Signal::derive(move || state.private_key_problem(key_alg()?));
+    let signed_with = move || {
+        state.settings.with(|s| {
+            let assertion = &s.token.assertion;
+            let kid = if assertion.key_id.trim().is_empty() {
+                "no key id".to_owned()
+            } else {
+                format!("key id {}", assertion.key_id)
+            };
+            format!(
+                "The device requests are signed {} ({kid}), as set for the bearer token in step 3.",
+                assertion.alg.name()
+            )
+        })
+    };
     let secrets = state.secrets;
     view! {
         <section class="card" aria-labelledby="device-title" data-testid="device-signin">
@@ -93,6 +116,16 @@ pub fn DeviceSignIn() -> impl IntoView {
                     on_input=move |(text,): (String,)| secrets.update(|s| s.client_secret = text)
                     help="The device requests authenticate this client like the token request (the same secret as in step 3). Leave empty for a public client, and choose client authentication “None” in step 3."
                 />
+            </Show>
+            <Show when=move || key_alg().is_some()>
+                <PrivateKeyField
+                    testid="device-private-key"
+                    value=state.secret_signal(|s| &s.private_key)
+                    reveal=state.reveal
+                    problem=key_problem
+                    on_input=move |(text,): (String,)| secrets.update(|s| s.private_key = text)
+                />
+                <p class="help" data-testid="device-signed-with">{signed_with}</p>
             </Show>
             <button
                 type="button"
@@ -166,14 +199,23 @@ async fn run(
     shown: RwSignal<Option<Shown>>,
     status: RwSignal<Option<String>>,
 ) -> Result<(), String> {
+    let assertion = signed_assertion(state).await?;
     let request = untrack(|| {
         let settings = state.settings.read();
-        device_authorization_request(&settings, &state.vars())
+        device_authorization_request(&settings, &vars_with(state, assertion.as_deref()))
     })
     .map_err(|error| with_hint(error.to_string(), error.hint()))?;
     let reply = send(state, &request).await?;
+    // A refusal is explained for the client authentication used (a key the service does not
+    // know, a secret it wants).
+    let client_auth = untrack(|| state.settings.with(|s| s.token.client_auth));
     let device = parse_device_authorization(reply.status, reply.content_type(), &reply.body)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| match &error {
+            DeviceError::Service(refusal) => {
+                with_hint(error.to_string(), refusal.hint_for(client_auth))
+            }
+            DeviceError::Missing(_) => error.to_string(),
+        })?;
     shown.set(Some(shown_for(&device)));
     let mut poll = DevicePoll::start(&device, now_secs());
     loop {
@@ -185,9 +227,14 @@ async fn run(
         if generation.get_value() != mine {
             return Ok(());
         }
+        let assertion = signed_assertion(state).await?;
+        if generation.get_value() != mine {
+            return Ok(());
+        }
         let request = untrack(|| {
             let settings = state.settings.read();
-            device_token_request(&settings, &state.vars(), &device.device_code)
+            let vars = vars_with(state, assertion.as_deref());
+            device_token_request(&settings, &vars, &device.device_code)
         })
         .map_err(|error| with_hint(error.to_string(), error.hint()))?;
         let reply = send(state, &request).await?;
@@ -210,10 +257,31 @@ async fn run(
             DeviceStep::Failed(failure) => {
                 shown.set(None);
                 status.set(None);
-                return Err(failure.to_string());
+                return Err(match &failure {
+                    DeviceFailure::Service(refusal) => {
+                        with_hint(failure.to_string(), refusal.hint_for(client_auth))
+                    }
+                    _ => failure.to_string(),
+                });
             }
         }
     }
+}
+
+/// The client assertion for one device request (the token request's: a new `jti` each time),
+/// signed as step 3 signs; `Err` says in words why it cannot be, and nothing is sent.
+async fn signed_assertion(state: WizardState) -> Result<Option<String>, String> {
+    calls::signed_assertion(state, Endpoint::Token)
+        .await
+        .map_err(|failure: CallFailure| with_hint(failure.message, failure.hint.as_deref()))
+}
+
+fn vars_with(state: WizardState, assertion: Option<&str>) -> engine::Vars {
+    let mut vars = state.vars();
+    if let Some(assertion) = assertion {
+        vars.set("client_assertion", assertion);
+    }
+    vars
 }
 
 async fn send(state: WizardState, request: &HttpRequest) -> Result<api::Upstream, String> {
@@ -248,7 +316,7 @@ fn shown_for(device: &DeviceAuthorization) -> Shown {
 
 fn with_hint(message: String, hint: Option<&str>) -> String {
     match hint {
-        Some(hint) => format!("{message}. {hint}"),
+        Some(hint) => format!("{}. {hint}", message.trim_end_matches('.')),
         None => message,
     }
 }

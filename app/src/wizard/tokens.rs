@@ -119,15 +119,7 @@ fn Credentials() -> impl IntoView {
         })
     };
     let needs_private_key = move || key_alg().is_some();
-    let key_problem = Signal::derive(move || {
-        let alg = key_alg()?;
-        secrets.with(|s| {
-            let key = &s.private_key;
-            (!key.trim().is_empty())
-                .then(|| engine::assertion::parse_private_key(key, alg).err())
-                .flatten()
-        })
-    });
+    let key_problem = Signal::derive(move || state.private_key_problem(key_alg()?));
     view! {
         <section class="card" aria-labelledby="credentials-title">
             <h2 id="credentials-title">"Credentials"</h2>

@@ -159,3 +159,74 @@ fn polling_waits_slows_down_and_ends() {
     let tokens = crate::token::parse_token_response(200, None, r#"{"access_token":"at"}"#);
     assert!(matches!(poll.on_answer(5, tokens), DeviceStep::Done(_)));
 }
+
+/// The claims of a signing input, decoded.
+fn claims_of(unsigned: &crate::assertion::UnsignedAssertion) -> Value {
+    use base64::Engine as _;
+    let claims = unsigned.signing_input.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn a_jwt_client_signs_each_device_request_for_the_token_endpoint() {
+    use crate::assertion::{ASSERTION_TYPE, client_assertion};
+    let mut settings = settings();
+    settings.token.client_auth = crate::ClientAuth::PrivateKeyJwt;
+    settings.token.assertion.alg = crate::JwtAlg::Es256;
+    let vars = vars().with(
+        "private_key",
+        include_str!("../../../tests/keys/client-ec.pem"),
+    );
+    let now = 1_000;
+    let first = client_assertion(&settings, Endpoint::Token, &vars, now, &[1; 16])
+        .unwrap()
+        .expect("private_key_jwt needs an assertion");
+    let second = client_assertion(&settings, Endpoint::Token, &vars, now, &[2; 16])
+        .unwrap()
+        .unwrap();
+    let (first_claims, second_claims) = (claims_of(&first), claims_of(&second));
+    assert_eq!(first_claims["iss"], "tv-app");
+    assert_eq!(first_claims["sub"], "tv-app");
+    // RFC 7523 §3: the token endpoint, for the device authorization request too.
+    assert_eq!(first_claims["aud"], "https://id.example.com/token");
+    assert!(first_claims["exp"].as_u64().unwrap() > now);
+    assert_ne!(first_claims["jti"], second_claims["jti"]);
+
+    // Each request carries the assertion it is given, and none is built without one.
+    let (first, second) = (first.signed(b"sig-1"), second.signed(b"sig-2"));
+    let start = device_authorization_request(
+        &settings,
+        &vars.clone().with("client_assertion", first.as_str()),
+    )
+    .unwrap();
+    let poll = device_token_request(
+        &settings,
+        &vars.clone().with("client_assertion", second.as_str()),
+        "dc-1",
+    )
+    .unwrap();
+    for (request, assertion) in [(&start, &first), (&poll, &second)] {
+        let body: Vec<(String, String)> =
+            url::form_urlencoded::parse(request.body.as_deref().unwrap().as_bytes())
+                .into_owned()
+                .collect();
+        let param = |name: &str| {
+            body.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(param("client_assertion_type"), Some(ASSERTION_TYPE));
+        assert_eq!(param("client_assertion"), Some(assertion.as_str()));
+        assert_eq!(param("client_id"), Some("tv-app"));
+        assert_eq!(param("client_secret"), None);
+    }
+    assert_eq!(start.url, "https://id.example.com/device/code");
+    let unsigned = device_authorization_request(&settings, &vars).unwrap_err();
+    assert!(
+        unsigned.to_string().contains("client_assertion"),
+        "{unsigned}"
+    );
+}

@@ -96,7 +96,8 @@ fn rsa_public_key(pem: &str) -> Vec<u8> {
 }
 
 /// Authenticates a request carrying `client_assertion`: the client's id, or `invalid_client`.
-/// `audience` is the token endpoint's URL; `used` the jtis seen so far.
+/// `audience` is the token endpoint's URL (also at the device authorization endpoint); `used`
+/// the jtis seen so far, shared by both endpoints.
 pub(super) fn authenticate(
     clients: &[JwtClient],
     used: &mut HashSet<String>,
@@ -198,7 +199,7 @@ pub(super) fn authenticate(
         _ => false,
     };
     if !audience_ok {
-        return Err(refused("aud is not this token endpoint"));
+        return Err(refused("aud is not the token endpoint's URL"));
     }
     let exp = claims
         .get("exp")
@@ -220,12 +221,13 @@ pub(super) fn authenticate(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const AUD: &str = "http://127.0.0.1:1/token";
 
-    fn assertion(claims: &Value, kid: &str, key_pem: &str) -> String {
+    /// An RS256 assertion with these claims, signed by `key_pem` (the mock's tests sign their own).
+    pub(in crate::provider) fn assertion(claims: &Value, kid: &str, key_pem: &str) -> String {
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid});
         let input = format!(
             "{}.{}",
@@ -245,7 +247,8 @@ mod tests {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
 
-    fn claims(aud: &str, exp: u64, jti: &str) -> Value {
+    /// The RSA test client's claims.
+    pub(in crate::provider) fn claims(aud: &str, exp: u64, jti: &str) -> Value {
         let id = "e2e-jwt-rsa-client";
         serde_json::json!({"iss": id, "sub": id, "aud": aud, "exp": exp, "iat": 1000, "jti": jti})
     }

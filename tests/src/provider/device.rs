@@ -58,8 +58,9 @@ fn start(
     base_url: &str,
 ) -> Result<serde_json::Value, OAuthError> {
     // RFC 8628 §3.1: a public client names itself, a confidential one authenticates as it does
-    // at the token endpoint.
-    let audience = format!("{base_url}/device_authorization");
+    // at the token endpoint, by the same checks. A client assertion's audience is the token
+    // endpoint (RFC 7523 §3), not this URL.
+    let audience = format!("{base_url}/token");
     let client_id = super::client(inner, incoming, &audience)?;
     let client_id = client_id.as_str();
     let config = &inner.config;

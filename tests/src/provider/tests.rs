@@ -998,3 +998,101 @@ async fn exchange_by_get_also_redeems_a_code_without_refresh_token() {
         "the code is single-use here too"
     );
 }
+
+/// RFC 8628 §3.1 with RFC 7523: the device authorization endpoint authenticates a JWT client by
+/// the token endpoint's checks, the audience being the token endpoint's URL; the polls too.
+#[tokio::test]
+async fn the_device_endpoint_verifies_client_assertions_for_the_token_endpoint() {
+    use super::assertion::tests::{assertion, claims};
+    use super::assertion::{CLIENT_RSA_PEM, OTHER_RSA_PEM};
+    let provider = start(|_| {}).await;
+    let device_url = provider.url("/device_authorization");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signed = |aud: &str, jti: &str, key: &str| {
+        assertion(&claims(aud, now + 60, jti), "e2e-rsa-key", key)
+    };
+    let send = |url: String, jwt: String, extra: Vec<(&'static str, String)>| async move {
+        let mut pairs = vec![
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
+            ("client_assertion", jwt),
+            ("client_id", "e2e-jwt-rsa-client".to_owned()),
+        ];
+        pairs.extend(extra);
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        post(&url, None, form(&pairs)).await
+    };
+    let refused = |answer: &Answer, why: &str| {
+        assert_eq!(
+            (answer.status, answer.field("error").as_str()),
+            (401, "invalid_client"),
+            "{}",
+            answer.body
+        );
+        assert!(
+            answer.field("error_description").contains(why),
+            "{}",
+            answer.body
+        );
+    };
+    let token_url = provider.token_url();
+
+    let good = signed(&token_url, "device-1", CLIENT_RSA_PEM);
+    let started = send(device_url.clone(), good.clone(), Vec::new()).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let device_code = started.field("device_code");
+    refused(
+        &send(device_url.clone(), good, Vec::new()).await,
+        "already used",
+    );
+    refused(
+        &send(
+            device_url.clone(),
+            signed(&device_url, "device-2", CLIENT_RSA_PEM),
+            Vec::new(),
+        )
+        .await,
+        "aud is not the token endpoint",
+    );
+    refused(
+        &send(
+            device_url.clone(),
+            signed(&token_url, "device-3", OTHER_RSA_PEM),
+            Vec::new(),
+        )
+        .await,
+        "signature does not verify",
+    );
+    let unsigned = {
+        let jwt = signed(&token_url, "device-4", CLIENT_RSA_PEM);
+        format!("{}.", jwt.rsplit_once('.').unwrap().0)
+    };
+    refused(
+        &send(device_url.clone(), unsigned, Vec::new()).await,
+        "signature does not verify",
+    );
+
+    // Polling: each poll authenticates with a fresh assertion for the token endpoint.
+    let poll = |jti: &'static str| {
+        send(
+            token_url.clone(),
+            signed(&token_url, jti, CLIENT_RSA_PEM),
+            vec![
+                ("grant_type", super::DEVICE_GRANT.to_owned()),
+                ("device_code", device_code.clone()),
+            ],
+        )
+    };
+    let pending = poll("poll-1").await;
+    assert_eq!(
+        pending.field("error"),
+        "authorization_pending",
+        "{}",
+        pending.body
+    );
+}

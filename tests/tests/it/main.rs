@@ -76,6 +76,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "confidential_client_types_its_secret_for_the_device_flow",
         |w| Box::pin(device_flow::confidential_client_types_its_secret_for_the_device_flow(w)),
     ),
+    ("private_key_jwt_signs_every_device_request", |w| {
+        Box::pin(device_flow::private_key_jwt_signs_every_device_request(w))
+    }),
+    ("refused_device_client_assertion_is_explained", |w| {
+        Box::pin(device_flow::refused_device_client_assertion_is_explained(w))
+    }),
     ("denied_and_expired_device_codes_are_explained", |w| {
         Box::pin(device_flow::denied_and_expired_device_codes_are_explained(
             w,
