@@ -315,7 +315,12 @@ fn parse_fields(content_type: Option<&str>, body: &str) -> Option<BTreeMap<Strin
     }
     formats.into_iter().find_map(|format| match format {
         Format::Json => match serde_json::from_str::<Value>(body) {
-            Ok(Value::Object(object)) => Some(object.into_iter().collect()),
+            // `extend` inserts one by one; `collect()` would add a stable sort to the wasm.
+            Ok(Value::Object(object)) => {
+                let mut fields = BTreeMap::new();
+                fields.extend(object);
+                Some(fields)
+            }
             _ => None,
         },
         Format::Form => parse_form(body),
