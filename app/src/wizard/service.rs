@@ -31,9 +31,9 @@ fn ServicePicker() -> impl IntoView {
     let state = WizardState::expect();
     let query = RwSignal::new(String::new());
     let matches = move |preset: &presets::Preset| {
-        let query = query.get().trim().to_lowercase();
+        let query = query.get().trim().to_ascii_lowercase();
         query.is_empty()
-            || preset.name.to_lowercase().contains(&query)
+            || preset.name.to_ascii_lowercase().contains(&query)
             || preset.id.contains(&query)
     };
     let shown = move || {
