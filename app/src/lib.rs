@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::{Drafts, StepIndicator, StepNav};
+use crate::components::{Drafts, StepIndicator, StepNav, When};
 use crate::settings_panel::SettingsPanel;
 use crate::state::WizardState;
 use crate::wizard::Step;
@@ -57,17 +57,17 @@ pub fn App() -> impl IntoView {
                 "⚙ Settings"
             </button>
         </header>
-        <Show when=move || settings_open.get()>
+        <When when=move || settings_open.get()>
             <SettingsPanel />
-        </Show>
-        <Show when=move || state.unsaved.with(|keys| !keys.is_empty())>
+        </When>
+        <When when=move || state.unsaved.with(|keys| !keys.is_empty())>
             <p class="status error" role="alert" data-testid="save-problem">
                 "This browser's storage for this site is full, so your latest changes are not saved: "
                 "they are lost when the page reloads (what was saved before is kept). "
                 "Free some space — Settings → Forget everything, or clear this site's data in the browser — "
                 "or export the configuration (Settings → Export) to keep it."
             </p>
-        </Show>
+        </When>
         <StepIndicator />
         <main id="main" tabindex="-1">
             <ErrorBoundary fallback=|errors| {

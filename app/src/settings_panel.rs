@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use presets::ConfigFile;
 use wasm_bindgen::JsCast;
 
-use crate::components::{CheckboxField, StatusLine, TextField};
+use crate::components::{CheckboxField, StatusLine, TextField, When};
 use crate::state::{CUSTOM_SERVICE, Status, WizardState};
 use crate::storage::{self, Area};
 
@@ -216,10 +216,10 @@ pub fn SettingsPanel() -> impl IntoView {
                     help="Without it, otw login authorizes again from the terminal. With it, the file opens your account: keep it like a password."
                 />
             </div>
-            <Show when=move || !scripts_commands.get().is_empty()>
+            <When when=move || !scripts_commands.get().is_empty()>
                 <p class="help">"Then, in the folder you saved the file to:"</p>
                 <pre class="code" data-testid="scripts-commands">{move || scripts_commands.get().join("\n")}</pre>
-            </Show>
+            </When>
             <StatusLine status=status testid="settings-status" />
         </section>
     }

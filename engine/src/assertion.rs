@@ -231,7 +231,7 @@ pub fn parse_private_key(text: &str, alg: JwtAlg) -> Result<SigningKey, String> 
         "CERTIFICATE" | "PUBLIC KEY" | "RSA PUBLIC KEY" => {
             return Err(format!(
                 "is a {}; the assertion is signed with the private key that belongs to it",
-                label.to_lowercase()
+                label.to_ascii_lowercase()
             ));
         }
         other => {

@@ -128,7 +128,7 @@ pub fn explain<'k>(known: &'k [KnownError], answer: &ErrorAnswer<'_>) -> Option<
 }
 
 fn contains_ignoring_case(text: &str, part: &str) -> bool {
-    text.to_lowercase().contains(&part.to_lowercase())
+    text.to_ascii_lowercase().contains(&part.to_ascii_lowercase())
 }
 
 #[cfg(test)]

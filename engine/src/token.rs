@@ -315,7 +315,12 @@ fn parse_fields(content_type: Option<&str>, body: &str) -> Option<BTreeMap<Strin
     }
     formats.into_iter().find_map(|format| match format {
         Format::Json => match serde_json::from_str::<Value>(body) {
-            Ok(Value::Object(object)) => Some(object.into_iter().collect()),
+            // `extend` inserts one by one; `collect()` would add a stable sort to the wasm.
+            Ok(Value::Object(object)) => {
+                let mut fields = BTreeMap::new();
+                fields.extend(object);
+                Some(fields)
+            }
             _ => None,
         },
         Format::Form => parse_form(body),
@@ -439,7 +444,8 @@ fn scope_text(value: &Value) -> Option<String> {
     }
 }
 
-/// A lifetime in whole seconds from a number or a numeric string; 0, negative or unreadable → `None`.
+/// A lifetime in whole seconds from a number or a numeric string (`"3600"`, `"3600.7"`); 0,
+/// negative or unreadable → `None`.
 fn seconds(value: &Value) -> Option<u64> {
     let number = match value {
         Value::Number(number) => number.as_u64().or_else(|| {
@@ -449,13 +455,14 @@ fn seconds(value: &Value) -> Option<u64> {
                 .map(|f| f as u64)
         }),
         Value::String(text) => {
-            let text = text.trim();
-            text.parse::<u64>().ok().or_else(|| {
-                text.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite() && *f >= 0.0)
-                    .map(|f| f as u64)
-            })
+            // The whole part of a decimal: parsing the string as an `f64` would add a float
+            // parser to the wasm for a form no service sends (exponents).
+            let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), "0"));
+            if fraction.bytes().all(|b| b.is_ascii_digit()) {
+                whole.parse::<u64>().ok()
+            } else {
+                None
+            }
         }
         _ => None,
     };

@@ -140,7 +140,9 @@ impl TokenPath {
         }
         let object = value.as_object()?;
         object.contains_key(&self.name).then(|| {
-            let inner = object.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            // `extend` inserts one by one; `collect()` would add a stable sort to the wasm.
+            let mut inner = BTreeMap::new();
+            inner.extend(object.iter().map(|(k, v)| (k.clone(), v.clone())));
             (inner, self.name.as_str())
         })
     }

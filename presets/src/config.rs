@@ -107,16 +107,18 @@ impl ConfigFile {
         include_secrets: bool,
     ) -> Self {
         let known = settings.known_variables();
-        let values = vars
-            .iter()
-            .filter(|(name, value)| {
-                !value.is_empty()
-                    && !PER_RUN_VARIABLES.contains(name)
-                    && known.iter().any(|known| known == name)
-                    && (include_secrets || !SECRET_VARIABLES.contains(name))
-            })
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect();
+        // `extend` inserts one by one; `collect()` would add a stable sort to the wasm.
+        let mut values = BTreeMap::new();
+        values.extend(
+            vars.iter()
+                .filter(|(name, value)| {
+                    !value.is_empty()
+                        && !PER_RUN_VARIABLES.contains(name)
+                        && known.iter().any(|known| known == name)
+                        && (include_secrets || !SECRET_VARIABLES.contains(name))
+                })
+                .map(|(name, value)| (name.to_owned(), value.to_owned())),
+        );
         Self {
             format_version: CONFIG_FORMAT_VERSION,
             preset_id: preset_id.map(str::to_owned),

@@ -4,7 +4,7 @@
 use engine::JwtAlg;
 use leptos::prelude::*;
 
-use super::{ChoiceField, TextField};
+use super::{ChoiceField, TextField, When};
 
 /// Algorithm, key id and lifetime of one request's client assertion.
 #[component]
@@ -31,7 +31,7 @@ pub fn AssertionFields(
     let kid_id = format!("{prefix}-assertion-kid");
     view! {
         <div class="grid two" data-testid=format!("{prefix}-assertion")>
-            <Show
+            <When
                 when=move || private_key.get()
                 fallback=|| view! { <p class="help">"The assertion is signed with the client secret (HS256)."</p> }
             >
@@ -41,7 +41,7 @@ pub fn AssertionFields(
                     value=alg
                     on_change=on_alg
                 />
-            </Show>
+            </When>
             <TextField
                 label="Key ID (kid)"
                 testid=kid_id

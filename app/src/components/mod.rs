@@ -9,6 +9,7 @@ mod known_fix;
 mod redirect_doctor;
 mod step_nav;
 mod token_panel;
+mod when;
 
 pub use choice::{Choice, ChoiceField};
 pub use client_assertion::{AssertionFields, PrivateKeyField};
@@ -21,3 +22,4 @@ pub use known_fix::KnownFix;
 pub use redirect_doctor::RedirectDoctor;
 pub use step_nav::{StepIndicator, StepNav};
 pub use token_panel::TokenPanel;
+pub use when::When;

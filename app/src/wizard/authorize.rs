@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::{
     CheckboxField, ChoiceField, CopyButton, Countdown, RedirectDoctor, StatusLine, TextArea,
-    TextField,
+    TextField, When,
 };
 use crate::state::WizardState;
 use crate::wizard::Step;
@@ -19,7 +19,7 @@ pub fn AuthorizeStep() -> impl IntoView {
     let state = WizardState::expect();
     let client_flow = move || state.settings.with(|s| s.authorization.is_some());
     view! {
-        <Show
+        <When
             when=client_flow
             fallback=move || {
                 view! {
@@ -60,10 +60,10 @@ pub fn AuthorizeStep() -> impl IntoView {
             <ExtraParams />
             <Advanced />
             <SignIn />
-            <Show when=move || state.settings.with(|s| s.authorization.as_ref().is_some_and(|a| !a.device_url.is_empty()))>
+            <When when=move || state.settings.with(|s| s.authorization.as_ref().is_some_and(|a| !a.device_url.is_empty()))>
                 <crate::wizard::device::DeviceSignIn />
-            </Show>
-        </Show>
+            </When>
+        </When>
     }
 }
 
@@ -436,7 +436,7 @@ fn Advanced() -> impl IntoView {
                     "Advanced: PKCE, state, scope format, issuer"
                 </button>
             </h2>
-            <Show when=move || open.get()>
+            <When when=move || open.get()>
                 <div id="advanced-body">
                     <CheckboxField
                         label="Use PKCE (S256)"
@@ -501,7 +501,7 @@ fn Advanced() -> impl IntoView {
                         help="Then an answer without iss is refused too."
                     />
                 </div>
-            </Show>
+            </When>
         </section>
     }
 }

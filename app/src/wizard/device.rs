@@ -15,7 +15,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::browser;
-use crate::components::{CopyButton, Countdown, PrivateKeyField, SecretField};
+use crate::components::{CopyButton, Countdown, PrivateKeyField, SecretField, When};
 use crate::state::{CallFailure, CallKind, WizardState};
 use crate::wizard::{Step, calls};
 
@@ -107,7 +107,7 @@ pub fn DeviceSignIn() -> impl IntoView {
             <p class="help">
                 "For when the service cannot send this browser back: you get a code to enter at the service's address, on any device (RFC 8628 device flow)."
             </p>
-            <Show when=needs_secret>
+            <When when=needs_secret>
                 <SecretField
                     label="Client secret"
                     testid="device-client-secret"
@@ -116,8 +116,8 @@ pub fn DeviceSignIn() -> impl IntoView {
                     on_input=move |(text,): (String,)| secrets.update(|s| s.client_secret = text)
                     help="The device requests authenticate this client like the token request (the same secret as in step 3). Leave empty for a public client, and choose client authentication “None” in step 3."
                 />
-            </Show>
-            <Show when=move || key_alg().is_some()>
+            </When>
+            <When when=move || key_alg().is_some()>
                 <PrivateKeyField
                     testid="device-private-key"
                     value=state.secret_signal(|s| &s.private_key)
@@ -126,7 +126,7 @@ pub fn DeviceSignIn() -> impl IntoView {
                     on_input=move |(text,): (String,)| secrets.update(|s| s.private_key = text)
                 />
                 <p class="help" data-testid="device-signed-with">{signed_with}</p>
-            </Show>
+            </When>
             <button
                 type="button"
                 class="button secondary"

@@ -5,6 +5,7 @@ use engine::discovery::ServerMetadata;
 use engine::self_test::{CorsProbe, Tone, apply, recommend};
 use leptos::prelude::*;
 
+use crate::components::When;
 use crate::state::WizardState;
 
 /// The recommendations for the discovered `metadata`; `cors` is `None` while the probe runs.
@@ -38,7 +39,7 @@ pub fn SelfTest(
         state.replace_settings(settings, state.parked.get_untracked());
     };
     view! {
-        <Show when=move || found.with(Option::is_some)>
+        <When when=move || found.with(Option::is_some)>
             <div class="subsection" data-testid="selftest">
                 <h3>"Self-test"</h3>
                 <p class="help" class:hidden=move || cors.with(Option::is_some) data-testid="selftest-probing">
@@ -76,6 +77,6 @@ pub fn SelfTest(
                     "Apply the recommended settings"
                 </button>
             </div>
-        </Show>
+        </When>
     }
 }

@@ -5,7 +5,7 @@ use engine::discovery::{Decision, discovery_urls, parse_metadata};
 use engine::self_test::CorsProbe;
 use leptos::prelude::*;
 
-use crate::components::{CheckboxField, StatusLine, TextArea, TextField};
+use crate::components::{CheckboxField, StatusLine, TextArea, TextField, When};
 use crate::lines::{format_params, parse_params};
 use crate::state::{CUSTOM_SERVICE, Status, WizardState};
 use crate::wizard::self_test::SelfTest;
@@ -17,11 +17,11 @@ pub fn ServiceStep() -> impl IntoView {
     let chosen = move || state.service_id.with(Option::is_some);
     view! {
         <ServicePicker />
-        <Show when=chosen>
+        <When when=chosen>
             <SelectedService />
             <VariableFields />
             <OAuthBasics />
-        </Show>
+        </When>
     }
 }
 
@@ -34,9 +34,9 @@ fn ServicePicker() -> impl IntoView {
     let refused = RwSignal::new(None::<String>);
     let choose = move |id: &str| refused.set(state.choose_service(id).err());
     let matches = move |preset: &presets::Preset| {
-        let query = query.get().trim().to_lowercase();
+        let query = query.get().trim().to_ascii_lowercase();
         query.is_empty()
-            || preset.name.to_lowercase().contains(&query)
+            || preset.name.to_ascii_lowercase().contains(&query)
             || preset.id.contains(&query)
     };
     let shown = move || {
@@ -271,7 +271,7 @@ fn OAuthBasics() -> impl IntoView {
                 on_change=set_client_flow
                 help="Ticked: you sign in at the service and approve access (client-flow authorization, the authorization code grant). Unticked: the token comes straight from the token endpoint (client credentials, password, or a token from the service's console). Switching keeps what you set up for the other choice."
             />
-            <Show when=move || client_flow.get()>
+            <When when=move || client_flow.get()>
                 <TextField
                     label="Authorization URL"
                     testid="authorization-url"
@@ -295,7 +295,7 @@ fn OAuthBasics() -> impl IntoView {
                         })
                     })
                 />
-            </Show>
+            </When>
             <Discovery />
             <VariableDefinitions />
         </section>
@@ -412,7 +412,7 @@ fn Discovery() -> impl IntoView {
                 </button>
             </div>
             <StatusLine status=status testid="discovery-status" />
-            <Show when=move || decisions.with(|d| !d.is_empty())>
+            <When when=move || decisions.with(|d| !d.is_empty())>
                 <dl class="facts" data-testid="discovery-summary">
                     {move || {
                         decisions
@@ -427,7 +427,7 @@ fn Discovery() -> impl IntoView {
                             .collect_view()
                     }}
                 </dl>
-            </Show>
+            </When>
             <SelfTest
                 metadata=Signal::derive(move || state.self_test.with(|t| t.as_ref().map(|(m, _)| m.clone())))
                 cors=Signal::derive(move || state.self_test.with(|t| t.as_ref().and_then(|(_, c)| *c)))

@@ -6,6 +6,7 @@ use engine::token_calls::TokenCall;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::When;
 use crate::state::WizardState;
 
 /// The answer to the last call.
@@ -42,30 +43,30 @@ pub fn TokenCalls() -> impl IntoView {
     };
     let has_refresh = move || state.secrets.with(|s| !s.refresh_token.is_empty());
     view! {
-        <Show when=any_known>
+        <When when=any_known>
             <div class="token-calls">
                 <h3>"Ask the service about the token"</h3>
                 <div class="row wrap">
-                    <Show when=move || known(TokenCall::Userinfo)>
+                    <When when=move || known(TokenCall::Userinfo)>
                         <button type="button" class="button secondary" data-testid="call-userinfo" disabled=move || busy.get() on:click=move |_| run(TokenCall::Userinfo, false)>
                             "Who signed in (userinfo)"
                         </button>
-                    </Show>
-                    <Show when=move || known(TokenCall::Introspect)>
+                    </When>
+                    <When when=move || known(TokenCall::Introspect)>
                         <button type="button" class="button secondary" data-testid="call-introspect" disabled=move || busy.get() on:click=move |_| run(TokenCall::Introspect, false)>
                             "Is it active? (introspect)"
                         </button>
-                    </Show>
-                    <Show when=move || known(TokenCall::Revoke)>
+                    </When>
+                    <When when=move || known(TokenCall::Revoke)>
                         <button type="button" class="button secondary" data-testid="call-revoke" disabled=move || busy.get() on:click=move |_| run(TokenCall::Revoke, false)>
                             "Revoke the access token"
                         </button>
-                        <Show when=has_refresh>
+                        <When when=has_refresh>
                             <button type="button" class="button secondary" data-testid="call-revoke-refresh" disabled=move || busy.get() on:click=move |_| run(TokenCall::Revoke, true)>
                                 "Revoke the refresh token"
                             </button>
-                        </Show>
-                    </Show>
+                        </When>
+                    </When>
                 </div>
                 {move || {
                     answer
@@ -80,7 +81,7 @@ pub fn TokenCalls() -> impl IntoView {
                         })
                 }}
             </div>
-        </Show>
+        </When>
     }
 }
 

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::components::{
     AssertionFields, CheckboxField, ChoiceField, CopyButton, Countdown, ErrorBox, PrivateKeyField,
-    SecretField, TextArea, TextField, TokenPanel,
+    SecretField, TextArea, TextField, TokenPanel, When,
 };
 use crate::lines::{format_params, parse_params};
 use crate::state::{CallKind, TokenOutcome, WizardState};
@@ -126,7 +126,7 @@ fn Credentials() -> impl IntoView {
             <p class="help">
                 "Kept in memory only, so a reload forgets them (unless you chose to remember them in Settings); sent only inside the token request."
             </p>
-            <Show when=needs_user>
+            <When when=needs_user>
                 <SecretField
                     label="User ID"
                     testid="user-name"
@@ -134,7 +134,7 @@ fn Credentials() -> impl IntoView {
                     reveal=state.reveal
                     on_input=move |(text,): (String,)| secrets.update(|s| s.user_name = text)
                 />
-            </Show>
+            </When>
             <SecretField
                 label="Client secret"
                 testid="client-secret"
@@ -143,15 +143,15 @@ fn Credentials() -> impl IntoView {
                 on_input=move |(text,): (String,)| secrets.update(|s| s.client_secret = text)
                 help="Leave empty for a public client, and choose client authentication “None” below."
             />
-            <Show when=needs_private_key>
+            <When when=needs_private_key>
                 <PrivateKeyField
                     value=state.secret_signal(|s| &s.private_key)
                     reveal=state.reveal
                     problem=key_problem
                     on_input=move |(text,): (String,)| secrets.update(|s| s.private_key = text)
                 />
-            </Show>
-            <Show when=has_refresh>
+            </When>
+            <When when=has_refresh>
                 <SecretField
                     label="Refresh token"
                     testid="refresh-token-input"
@@ -160,7 +160,7 @@ fn Credentials() -> impl IntoView {
                     on_input=move |(text,): (String,)| secrets.update(|s| s.refresh_token = text)
                     help="Filled in by the bearer call; paste one you already have to refresh without step 2."
                 />
-            </Show>
+            </When>
             <CheckboxField
                 label="Show secrets"
                 testid="reveal-secrets"
@@ -222,7 +222,7 @@ fn RefreshPanel() -> impl IntoView {
                     }
                 })
         }}
-        <Show
+        <When
             when=has_refresh
             fallback=move || {
                 view! {
@@ -245,7 +245,7 @@ fn RefreshPanel() -> impl IntoView {
             >
                 "This service has no refresh: remove the refresh settings"
             </button>
-        </Show>
+        </When>
     }
 }
 
@@ -358,7 +358,7 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                     }
                 />
             </div>
-            <Show when=move || state.settings.with(|s| endpoint(s, kind).is_some_and(|e| e.client_auth.is_jwt()))>
+            <When when=move || state.settings.with(|s| endpoint(s, kind).is_some_and(|e| e.client_auth.is_jwt()))>
                 <AssertionFields
                     prefix=prefix
                     private_key=Signal::derive(move || state.settings.with(|s| endpoint(s, kind).is_some_and(|e| e.client_auth == ClientAuth::PrivateKeyJwt)))
@@ -367,7 +367,7 @@ fn EndpointEditor(kind: CallKind) -> impl IntoView {
                     key_id=Signal::derive(move || read(|e| e.assertion.key_id.clone()))
                     on_key_id=move |(kid,): (String,)| write(Box::new(move |e| e.assertion.key_id = kid))
                 />
-            </Show>
+            </When>
             <ParamEditor kind=kind prefix=prefix name="query" label="Query parameters" pick=|e| &mut e.query read=|e| &e.query problems=problems />
             <ParamEditor kind=kind prefix=prefix name="body" label="Body parameters" pick=|e| &mut e.body read=|e| &e.body problems=problems />
             <ParamEditor kind=kind prefix=prefix name="headers" label="Headers" pick=|e| &mut e.headers read=|e| &e.headers problems=problems />
@@ -550,7 +550,7 @@ fn Results() -> impl IntoView {
     });
     let none = || "—".to_owned();
     view! {
-        <Show when=move || state.outcome.with(Option::is_some)>
+        <When when=move || state.outcome.with(Option::is_some)>
             <section class="card results" aria-labelledby="results-title">
                 <h2 id="results-title">"Your tokens"</h2>
                 <dl class="result-list">
@@ -615,7 +615,7 @@ fn Results() -> impl IntoView {
                 <pre class="code raw" data-testid="result-raw" tabindex="0" aria-label="Raw response">{move || outcome().map(|o| o.raw).unwrap_or_default()}</pre>
                 <crate::wizard::token_calls::TokenCalls />
             </section>
-        </Show>
+        </When>
     }
 }
 
@@ -777,9 +777,9 @@ fn Export() -> impl IntoView {
                 <button type="button" class="button secondary" data-testid="export-json" on:click=export_json>"JSON"</button>
                 <button type="button" class="button secondary" data-testid="export-curl" on:click=export_curl>"curl"</button>
                 <button type="button" class="button secondary" data-testid="export-env" on:click=export_env>".env"</button>
-                <Show when=has_output>
+                <When when=has_output>
                     <CopyButton text=output testid="copy-export" what="Copy the export" />
-                </Show>
+                </When>
             </div>
             <CheckboxField
                 label="Include secrets in the curl command"
@@ -794,11 +794,11 @@ fn Export() -> impl IntoView {
                 }
                 help="Off: the client secret and tokens are masked."
             />
-            <Show when=move || with_secrets.get()>
+            <When when=move || with_secrets.get()>
                 <p class="warning" data-testid="export-secrets-warning" role="alert">
                     "The curl command will contain your client secret and tokens in clear: anyone who sees it can use them. Do not paste it into tickets, chats or shared shells."
                 </p>
-            </Show>
+            </When>
             <pre class="code" class:hidden=move || !has_output() data-testid="export-output" aria-live="polite">
                 {move || output.get()}
             </pre>

@@ -75,6 +75,10 @@ fn expires_in_as_number_string_zero_or_absent() {
     assert_eq!(expires("3600"), Some(3600));
     assert_eq!(expires(r#""3600""#), Some(3600));
     assert_eq!(expires(" 3600.7"), Some(3600));
+    assert_eq!(expires(r#"" 3600.7""#), Some(3600));
+    assert_eq!(expires(r#""3600.""#), Some(3600));
+    assert_eq!(expires(r#""3600.x""#), None);
+    assert_eq!(expires(r#""-5""#), None);
     assert_eq!(expires("0"), None);
     assert_eq!(expires(r#""0""#), None);
     assert_eq!(expires("-5"), None);
