@@ -125,6 +125,19 @@ fn ids_and_names_are_unique_and_ids_match_file_names() {
     }
 }
 
+/// The list sorts by ASCII case folding (no Unicode case tables in the wasm): that is the order a
+/// reader expects only while the names are ASCII.
+#[test]
+fn names_are_ascii_and_listed_in_case_blind_alphabetical_order() {
+    let names: Vec<&str> = all().iter().map(|preset| preset.name.as_str()).collect();
+    for name in &names {
+        assert!(name.is_ascii(), "{name:?} is not ASCII: sort_key must fold Unicode case");
+    }
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|name| name.to_lowercase());
+    assert_eq!(names, sorted);
+}
+
 #[test]
 fn every_preset_validates_and_is_documented() {
     for preset in all() {
