@@ -340,14 +340,21 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
         values.insert("client_secret".to_owned(), secret);
     }
     let mut vars: Vars = values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    if !args.scopes.is_empty()
-        && let Some(flow) = &settings.authorization
-    {
-        vars.set(
-            "scope",
-            engine::scopes::join_scopes(&args.scopes, flow.scope_separator),
-        );
+    if !args.scopes.is_empty() {
+        if let Some(flow) = &settings.authorization {
+            vars.set(
+                "scope",
+                engine::scopes::join_scopes(&args.scopes, flow.scope_separator),
+            );
+        } else if crate::client_credentials::reissues(&settings) {
+            vars.set(
+                "scope",
+                engine::scopes::join_scopes(&args.scopes, engine::settings::ScopeSeparator::Space),
+            );
+        }
     }
+    // A sign-in's scope is granted once; client credentials ask for it on every re-issue.
+    let keeps_scope = crate::client_credentials::reissues(&settings);
     let authorization = crate::login::Authorization {
         name: &args.name,
         settings: &settings,
@@ -363,7 +370,7 @@ fn login(keeper: &Keeper<'_>, args: LoginArgs) -> Result<i32> {
     let mut values: std::collections::BTreeMap<String, String> = authorized
         .values
         .iter()
-        .filter(|(name, _)| *name != "scope")
+        .filter(|(name, _)| keeps_scope || *name != "scope")
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
     values.retain(|_, value| !value.is_empty());
@@ -491,7 +498,12 @@ fn describe(name: &str, store: &dyn Store, profile: &Profile) -> String {
         "token endpoint:   {}",
         crate::http::shown_url(&profile.settings.token.url)
     ));
-    if let Some(refresh) = &profile.settings.refresh {
+    if crate::client_credentials::reissues(&profile.settings) {
+        lines.push(
+            "refresh endpoint: none needed (client credentials: the token endpoint issues a new token)"
+                .to_owned(),
+        );
+    } else if let Some(refresh) = &profile.settings.refresh {
         lines.push(format!(
             "refresh endpoint: {}",
             crate::http::shown_url(&refresh.url)

@@ -107,6 +107,19 @@ pub enum Error {
         /// Advice from the engine, if any.
         hint: Option<&'static str>,
     },
+    /// The service refused the client's own credentials (`invalid_client`): the secret or the
+    /// signed assertion must be fixed.
+    #[error(
+        "the service refused the client credentials of profile `{name}` ({detail}): {fix}; nothing was stored, and a stored profile is kept as it was"
+    )]
+    ClientRefused {
+        /// The profile.
+        name: String,
+        /// The service's error and description.
+        detail: String,
+        /// Which credential to fix, and how to store the right one.
+        fix: String,
+    },
     /// The service failed (5xx, 429, an unreadable answer): retry later.
     #[error("the token endpoint failed: {detail}; nothing was changed, try again later")]
     Service {
@@ -186,6 +199,7 @@ impl Error {
             | Self::Settings { .. }
             | Self::InsecureEndpoint { .. }
             | Self::Rejected { .. }
+            | Self::ClientRefused { .. }
             | Self::Login(_)
             | Self::Exec { .. } => EXIT_USAGE,
             Self::NoRefreshToken { .. } | Self::GrantRefused { .. } => EXIT_REAUTHORIZE,

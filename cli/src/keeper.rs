@@ -5,7 +5,9 @@
 //! 2. Otherwise: join the process's one refresh of this profile (single flight), take the
 //!    store's lock (bounded wait), and read again — a peer may have refreshed meanwhile; then its
 //!    result is used.
-//! 3. Refresh with the engine's request; the new tokens (the old refresh token kept when none
+//! 3. Re-issue with the engine's request — the refresh (with the refresh token or, for services
+//!    that exchange it, the access token), or client credentials for services without a
+//!    sign-in, which spend no grant; the new tokens (the old refresh token kept when none
 //!    comes back) are written atomically *before* the token is handed out.
 //! 4. On `invalid_grant`, read again: if the stored refresh token changed, use that; if not, a
 //!    new authorization is needed (exit 3). Nothing is ever deleted because of an error.
@@ -98,24 +100,24 @@ impl<'s> Keeper<'s> {
         if (peer_refreshed || !want.force) && current.tokens.is_fresh(now_ms(), want.min_ttl) {
             return Ok(current.tokens);
         }
-        // The grant a refresh spends: the refresh token, or for services that re-issue by
-        // exchanging the access token itself (`{token}`: Instagram, Facebook) the access token.
-        let exchanges_token = current.settings.refresh_uses_access_token();
-        let grant = |tokens: &Tokens| {
-            if exchanges_token {
-                tokens.access_token.clone()
-            } else {
-                tokens.refresh_token.clone()
-            }
+        // What re-issues the token: the refresh token, the access token itself (`{token}`:
+        // Instagram, Facebook exchange it), or for services without a sign-in the client
+        // credentials, which spend nothing.
+        let how = Reissue::of(&current.settings);
+        let grant = |tokens: &Tokens| match how {
+            Reissue::Refresh => tokens.refresh_token.clone(),
+            Reissue::ExchangeToken => tokens.access_token.clone(),
+            Reissue::ClientCredentials => None,
         };
         // At most twice: once more only when the stored grant changed under us.
         for _ in 0..2 {
-            let Some(sent) = grant(&current.tokens).filter(|grant| !grant.is_empty()) else {
+            let sent = grant(&current.tokens).filter(|grant| !grant.is_empty());
+            if sent.is_none() && how != Reissue::ClientCredentials {
                 return Err(Error::NoRefreshToken {
                     name: name.to_owned(),
                 });
-            };
-            match refresh(name, &current) {
+            }
+            match reissue(name, &current, how) {
                 Ok(response) => {
                     let mut next = current.clone();
                     next.tokens = Tokens::from_response(
@@ -129,10 +131,18 @@ impl<'s> Keeper<'s> {
                     save_new_tokens(guard.as_mut(), &next, name)?;
                     return Ok(next.tokens);
                 }
+                // Client credentials spend no grant a peer could have replaced.
+                Err(Refused::InvalidGrant(detail)) if how == Reissue::ClientCredentials => {
+                    return Err(Error::Rejected {
+                        name: name.to_owned(),
+                        detail,
+                        hint: None,
+                    });
+                }
                 Err(Refused::InvalidGrant(detail)) => {
                     let reread = guard.load()?;
                     match reread {
-                        Some(reread) if grant(&reread.tokens).as_deref() != Some(&sent) => {
+                        Some(reread) if grant(&reread.tokens) != sent => {
                             if reread.tokens.is_fresh(now_ms(), want.min_ttl) {
                                 return Ok(reread.tokens);
                             }
@@ -154,6 +164,46 @@ impl<'s> Keeper<'s> {
             detail: "the refresh token was refused twice".to_owned(),
         })
     }
+}
+
+/// Which request re-issues a profile's access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reissue {
+    /// The refresh settings with the refresh token.
+    Refresh,
+    /// The refresh settings with the access token (`{token}`).
+    ExchangeToken,
+    /// The bearer request again: client credentials (RFC 6749 §4.4.3 issues no refresh token).
+    ClientCredentials,
+}
+
+impl Reissue {
+    fn of(settings: &engine::ServiceSettings) -> Self {
+        if crate::client_credentials::reissues(settings) {
+            Self::ClientCredentials
+        } else if settings.refresh_uses_access_token() {
+            Self::ExchangeToken
+        } else {
+            Self::Refresh
+        }
+    }
+}
+
+/// The request `how` for `profile`, and its parsed answer.
+fn reissue(
+    name: &str,
+    profile: &Profile,
+    how: Reissue,
+) -> Result<engine::token::TokenResponse, Refused> {
+    if how != Reissue::ClientCredentials {
+        return refresh(name, profile);
+    }
+    crate::client_credentials::issue(name, &profile.settings, &profile.vars()).map_err(
+        |error| match error {
+            TokenAnswerError::InvalidGrant(detail) => Refused::InvalidGrant(detail),
+            TokenAnswerError::Other(error) => Refused::Other(error),
+        },
+    )
 }
 
 /// How often, and how far apart, a write of freshly issued tokens is tried again when the store

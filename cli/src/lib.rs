@@ -14,6 +14,7 @@
 //! - [`error`]: the one error type and its exit codes.
 
 pub mod cli;
+pub mod client_credentials;
 pub mod commands;
 pub mod device;
 pub mod error;

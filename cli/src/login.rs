@@ -4,6 +4,8 @@
 //! stderr and opened in the user's browser; the code comes back to a one-shot listener on the
 //! loopback redirect URI, or the user pastes the address the browser shows. The callback's
 //! `state` (and issuer, when known) is checked by the engine before the code is exchanged.
+//! A service without a client flow whose bearer request is client credentials needs no browser:
+//! [`crate::client_credentials`] asks for its token.
 
 use std::io::{BufRead, IsTerminal};
 use std::sync::mpsc;
@@ -51,6 +53,9 @@ enum Arrival {
 /// Runs the authorization and the code exchange.
 pub fn authorize(auth: Authorization<'_>) -> Result<Authorized> {
     let Some(flow) = &auth.settings.authorization else {
+        if crate::client_credentials::reissues(auth.settings) {
+            return crate::client_credentials::authorize(auth);
+        }
         return Err(Error::Usage(format!(
             "this service has no authorization step (no client flow is configured); import its tokens with `otw import FILE --name {}`",
             auth.name
