@@ -40,10 +40,12 @@ pub fn issue(
         answer.content_type.as_deref(),
         &answer.body,
     )
-    .map_err(|error| match refused_client(name, settings.token.client_auth, &error) {
-        Some(refused) => TokenAnswerError::Other(refused),
-        None => crate::keeper::classify(name, error),
-    })
+    .map_err(
+        |error| match refused_client(name, settings.token.client_auth, &error) {
+            Some(refused) => TokenAnswerError::Other(refused),
+            None => crate::keeper::classify(name, error),
+        },
+    )
 }
 
 /// `invalid_client` (or a bare 401): the secret or the assertion was refused, in words that say

@@ -198,12 +198,12 @@ fn reissue(
     if how != Reissue::ClientCredentials {
         return refresh(name, profile);
     }
-    crate::client_credentials::issue(name, &profile.settings, &profile.vars()).map_err(
-        |error| match error {
+    crate::client_credentials::issue(name, &profile.settings, &profile.vars()).map_err(|error| {
+        match error {
             TokenAnswerError::InvalidGrant(detail) => Refused::InvalidGrant(detail),
             TokenAnswerError::Other(error) => Refused::Other(error),
-        },
-    )
+        }
+    })
 }
 
 /// How often, and how far apart, a write of freshly issued tokens is tried again when the store

@@ -2,6 +2,7 @@
 //! provider on loopback, folder stores in temporary folders, Debian's redis-server, and headless
 //! Chromium for the login.
 
+mod client_credentials;
 mod commands;
 mod concurrency;
 mod crash;
