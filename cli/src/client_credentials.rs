@@ -94,3 +94,70 @@ pub fn authorize(auth: Authorization<'_>) -> Result<Authorized> {
         values: auth.values,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_without_a_sign_in_reissue_by_client_credentials() {
+        let netsuite = presets::by_id("netsuite-m2m").expect("the NetSuite M2M preset");
+        assert!(reissues(&netsuite.settings));
+        assert!(reissues(&ServiceSettings::blank(false)));
+        assert!(!reissues(&ServiceSettings::blank(true)));
+        let github = presets::by_id("github").expect("the GitHub preset");
+        assert!(!reissues(&github.settings));
+        let mut password = ServiceSettings::blank(false);
+        password.token.grant_type = "password".to_owned();
+        assert!(
+            !reissues(&password),
+            "no sign-in, but not client credentials"
+        );
+    }
+
+    fn oauth(code: &str, status: u16) -> TokenError {
+        TokenError::OAuth {
+            status,
+            error: code.to_owned(),
+            description: Some("no".to_owned()),
+            uri: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_client_is_told_which_credential_to_fix() {
+        let words = |auth, error: &TokenError| {
+            refused_client("work", auth, error).map(|error| error.to_string())
+        };
+        let basic = words(ClientAuth::BasicHeader, &oauth("invalid_client", 401)).unwrap();
+        assert!(basic.contains("client secret"), "{basic}");
+        assert!(
+            basic.contains("otw login work --client-secret-file FILE"),
+            "{basic}"
+        );
+        let jwt = words(ClientAuth::PrivateKeyJwt, &oauth("invalid_client", 401)).unwrap();
+        assert!(jwt.contains("signed assertion"), "{jwt}");
+        assert!(
+            jwt.contains("otw login work --private-key-file FILE"),
+            "{jwt}"
+        );
+        let bare = TokenError::Http {
+            status: 401,
+            excerpt: String::new(),
+        };
+        assert!(words(ClientAuth::Body, &bare).is_some());
+        assert_eq!(
+            words(ClientAuth::BasicHeader, &oauth("invalid_scope", 400)),
+            None
+        );
+        assert_eq!(
+            Error::ClientRefused {
+                name: "work".to_owned(),
+                detail: String::new(),
+                fix: String::new(),
+            }
+            .exit_code(),
+            crate::error::EXIT_USAGE
+        );
+    }
+}

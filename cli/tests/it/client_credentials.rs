@@ -7,7 +7,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
-use e2e::provider::assertion::CLIENT_RSA_PEM;
+use e2e::provider::assertion::{CLIENT_RSA_PEM, OTHER_RSA_PEM};
 use engine::Vars;
 use presets::ConfigFile;
 
@@ -216,6 +216,41 @@ fn login_and_reissue_with_private_key_jwt_sign_a_fresh_assertion_each_time() {
         !profile.values.contains_key("client_assertion"),
         "per request only"
     );
+
+    // A key the service does not know: the assertion is refused, explained, and nothing changes.
+    let mut changed = profile.clone();
+    changed
+        .values
+        .insert("private_key".to_owned(), OTHER_RSA_PEM.trim().to_owned());
+    std::fs::write(profile_file(&setup.store), changed.to_json()).unwrap();
+    let before = file_bytes(&profile_file(&setup.store));
+    let refused = setup
+        .otw()
+        .args(["refresh", NAME, "--force"])
+        .output()
+        .unwrap();
+    assert_refused(&refused, "--private-key-file");
+    let message = stderr(&refused);
+    assert!(message.contains("signature does not verify"), "{message}");
+    assert!(!message.contains("PRIVATE KEY"), "{message}");
+    assert_eq!(file_bytes(&profile_file(&setup.store)), before);
+}
+
+#[test]
+fn a_service_without_a_sign_in_and_another_grant_keeps_the_clear_message() {
+    let world = World::start(|_| {});
+    let mut password = settings(&world);
+    password.token.grant_type = "password".to_owned();
+    let setup = Setup::new(&world, password, "e2e-client");
+    let login = setup.login_with_secret(&world, "e2e-client-secret", &[]);
+    assert_eq!(login.status.code(), Some(2), "{}", stderr(&login));
+    assert!(
+        stderr(&login).contains("no authorization step"),
+        "{}",
+        stderr(&login)
+    );
+    assert!(world.provider.requests_to("/token").is_empty(), "no call");
+    assert!(!profile_file(&setup.store).exists());
 }
 
 #[test]
