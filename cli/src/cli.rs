@@ -49,7 +49,8 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
-    /// Authorize in the browser and store the tokens (again, for an existing profile).
+    /// Authorize in the browser and store the tokens (again, for an existing profile); a service
+    /// without a sign-in gets its token by client credentials, no browser.
     Login(LoginArgs),
     /// Print a valid access token (refreshed first when it has less than the margin left).
     Token {
