@@ -1,6 +1,8 @@
 //! Services without a sign-in (client credentials, RFC 6749 §4.4): `otw login` gets the first
 //! token with no browser, `otw token` asks again once it has run out (one call for many waiting
 //! processes), and a refused secret or assertion is explained with nothing stored or changed.
+//! The client authenticates each way the settings allow: secret in a Basic header or in the
+//! body, or a `private_key_jwt` assertion.
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -147,6 +149,36 @@ fn login_with_a_secret_then_token_reissues_after_expiry_and_not_before() {
         Some(issued[1].as_str())
     );
     assert_eq!(after.tokens.generation, profile.tokens.generation + 1);
+}
+
+#[test]
+fn login_with_the_secret_in_the_body_for_a_service_that_wants_it_there() {
+    let world = World::start(|c| c.client_auth = e2e::provider::ClientAuthMode::Body);
+    let mut body = settings(&world);
+    body.token.client_auth = engine::ClientAuth::Body;
+    let setup = Setup::new(&world, body, "e2e-client");
+    assert_success(
+        &setup.login_with_secret(&world, "e2e-client-secret", &[]),
+        "otw login (secret in the body)",
+    );
+    let forced = setup
+        .otw()
+        .args(["refresh", NAME, "--force"])
+        .output()
+        .unwrap();
+    assert_success(&forced, "otw refresh --force (secret in the body)");
+    let calls = client_credentials_calls(&world);
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        assert_eq!(call.status, 200);
+        assert_eq!(call.basic_client_id, None, "no Basic header");
+        assert_eq!(call.param("client_id"), Some("e2e-client"));
+        assert_eq!(call.param("client_secret"), Some("e2e-client-secret"));
+    }
+    assert_eq!(
+        stored(&setup.store).tokens.access_token.as_deref(),
+        issued_access_tokens(&world).last().map(String::as_str)
+    );
 }
 
 /// The claims of a compact JWT, unverified (the mock verified the signature).
