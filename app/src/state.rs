@@ -610,7 +610,9 @@ impl WizardState {
     fn saved(self, key: &str, result: Result<(), storage::Refused>) {
         let refused = result.is_err();
         // Untracked: the effect that saves must not re-run when this set changes.
-        let listed = self.unsaved.with_untracked(|keys| keys.iter().any(|k| k == key));
+        let listed = self
+            .unsaved
+            .with_untracked(|keys| keys.iter().any(|k| k == key));
         if refused != listed {
             self.unsaved.update(|keys| {
                 if refused {

@@ -201,7 +201,8 @@ impl Drafts {
     }
 
     fn drop(self, id: &str) {
-        self.0.update_untracked(|drafts| drafts.retain(|draft| draft.id != id));
+        self.0
+            .update_untracked(|drafts| drafts.retain(|draft| draft.id != id));
     }
 }
 
