@@ -162,8 +162,9 @@ pub struct WizardState {
         )>,
     >,
     /// Storage keys whose last write the browser refused (storage full): what the user sees
-    /// there is not saved. Empty when everything is saved.
-    pub unsaved: RwSignal<std::collections::BTreeSet<String>>,
+    /// there is not saved. Empty when everything is saved. A list: there are a few keys, and a
+    /// set of strings would bring its own tree code into the wasm.
+    pub unsaved: RwSignal<Vec<String>>,
 }
 
 /// The first problem of the client flow's settings that `at` picks (the authorization URL, a
@@ -609,12 +610,15 @@ impl WizardState {
     fn saved(self, key: &str, result: Result<(), storage::Refused>) {
         let refused = result.is_err();
         // Untracked: the effect that saves must not re-run when this set changes.
-        if refused != self.unsaved.with_untracked(|keys| keys.contains(key)) {
+        let listed = self
+            .unsaved
+            .with_untracked(|keys| keys.iter().any(|k| k == key));
+        if refused != listed {
             self.unsaved.update(|keys| {
                 if refused {
-                    keys.insert(key.to_owned());
+                    keys.push(key.to_owned());
                 } else {
-                    keys.remove(key);
+                    keys.retain(|k| k != key);
                 }
             });
         }

@@ -59,9 +59,10 @@ pub fn get_json<T: DeserializeOwned>(area: Area, key: &str) -> Option<T> {
     serde_json::from_str(&get(area, key)?).ok()
 }
 
-/// Stores `value` as JSON under `key`.
+/// Stores `value` as JSON under `key`. Pretty-printed like the exported configuration, so the
+/// settings are serialized by one copy of their code in the wasm, not one per JSON style.
 pub fn set_json<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), Refused> {
-    match serde_json::to_string(value) {
+    match serde_json::to_string_pretty(value) {
         Ok(text) => set(area, key, &text),
         // Only strings, numbers and maps with string keys: this does not happen.
         Err(_) => Ok(()),

@@ -596,22 +596,24 @@ impl HttpRequest {
     /// then only turns the encoded masks back into [`MASK`] and hides the Basic credential.
     #[must_use]
     pub fn masked(&self, vars: &Vars) -> Self {
-        let mut needles: Vec<String> = Vec::new();
-        for secret in vars.secret_values() {
-            needles.extend([
-                secret.to_owned(),
-                encode::percent_encode(secret),
-                encode::query_component(secret, SpaceEncoding::Plus),
-                encode::form_component(secret),
-                encode::json_string_content(secret),
-            ]);
-        }
-        needles.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        needles.dedup();
-        let mask = |text: &str| {
-            needles.iter().fold(text.to_owned(), |text, needle| {
-                text.replace(needle.as_str(), MASK)
+        let mut needles = vars.secret_values();
+        let encoded: Vec<String> = needles
+            .iter()
+            .flat_map(|secret| {
+                [
+                    encode::percent_encode(secret),
+                    encode::query_component(secret, SpaceEncoding::Plus),
+                    encode::form_component(secret),
+                    encode::json_string_content(secret),
+                ]
             })
+            .collect();
+        needles.extend(encoded.iter().map(String::as_str));
+        crate::vars::longest_first(&mut needles);
+        let mask = |text: &str| {
+            needles
+                .iter()
+                .fold(text.to_owned(), |text, needle| text.replace(needle, MASK))
         };
         let headers = self
             .headers

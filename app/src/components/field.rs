@@ -163,9 +163,16 @@ fn help_line(
 /// Text typed into a [`TextArea`] that is not applied yet (it has an error), by the area's id,
 /// with the `reload` counter it was typed at. An area that is shown again (another tab, another
 /// step) comes back with that text and its error instead of the last applied text; a reload
-/// from outside (preset, import, reset) drops it.
+/// from outside (preset, import, reset) drops it. A list: there are a handful of areas, and a
+/// map would bring its own hashing and growing code into the wasm.
 #[derive(Clone, Copy)]
-pub struct Drafts(RwSignal<std::collections::HashMap<String, (u64, String)>>);
+pub struct Drafts(RwSignal<Vec<Draft>>);
+
+struct Draft {
+    id: String,
+    revision: u64,
+    text: String,
+}
 
 impl Drafts {
     /// Provides the drafts of the whole app; call once, at the top.
@@ -176,22 +183,26 @@ impl Drafts {
     fn get(self, id: &str, revision: u64) -> Option<String> {
         self.0.with_untracked(|drafts| {
             drafts
-                .get(id)
-                .filter(|(at, _)| *at == revision)
-                .map(|(_, text)| text.clone())
+                .iter()
+                .find(|draft| draft.id == id && draft.revision == revision)
+                .map(|draft| draft.text.clone())
         })
     }
 
     fn keep(self, id: &str, revision: u64, text: String) {
         self.0.update_untracked(|drafts| {
-            drafts.insert(id.to_owned(), (revision, text));
+            drafts.retain(|draft| draft.id != id);
+            drafts.push(Draft {
+                id: id.to_owned(),
+                revision,
+                text,
+            });
         });
     }
 
     fn drop(self, id: &str) {
-        self.0.update_untracked(|drafts| {
-            drafts.remove(id);
-        });
+        self.0
+            .update_untracked(|drafts| drafts.retain(|draft| draft.id != id));
     }
 }
 

@@ -32,6 +32,16 @@ fn the_catalog_reads_back_as_the_presets() {
 }
 
 #[test]
+fn the_catalog_file_lists_the_presets_by_name() {
+    // The wizard shows the catalog in the file's order: `parse_catalog` does not sort.
+    let text = std::fs::read_to_string(catalog_path()).expect("catalog.json is readable");
+    let read = parse_catalog(&text).expect("the catalog reads");
+    let names: Vec<String> = read.iter().map(|p| p.name.to_ascii_lowercase()).collect();
+    assert!(names.len() > 1, "the catalog lists presets");
+    assert!(names.is_sorted(), "catalog.json is not sorted by name: {names:?}");
+}
+
+#[test]
 fn a_catalog_that_does_not_fit_is_refused_with_the_reason() {
     let error = parse_catalog("[{\"id\": \"x\"}]").unwrap_err().to_string();
     assert!(error.starts_with("catalog.json: missing field"), "{error}");
