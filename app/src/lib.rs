@@ -2,7 +2,7 @@
 //!
 //! The app only wires signals to the `engine` crate (which knows OAuth) and to the relay (which
 //! captures callbacks and proxies token calls). `App` installs the shared state, keeps the step
-//! in the URL hash, and renders the current step inside an error boundary.
+//! in the URL hash, and renders the current step (its errors are shown in words where they happen).
 
 pub mod api;
 pub mod browser;
