@@ -128,7 +128,8 @@ pub fn explain<'k>(known: &'k [KnownError], answer: &ErrorAnswer<'_>) -> Option<
 }
 
 fn contains_ignoring_case(text: &str, part: &str) -> bool {
-    text.to_ascii_lowercase().contains(&part.to_ascii_lowercase())
+    text.to_ascii_lowercase()
+        .contains(&part.to_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -118,11 +118,10 @@ pub fn catalog_json(presets: &[Preset]) -> String {
 /// catalog is generated from checked preset files, and checking every preset before the wizard
 /// can show its first step was a measurable part of its start-up.
 pub fn parse_catalog(json: &str) -> Result<Vec<Preset>, PresetError> {
-    let presets: Vec<Preset> =
-        serde_json::from_str(json).map_err(|error| PresetError::Syntax {
-            file: "catalog.json".to_owned(),
-            message: error.to_string(),
-        })?;
+    let presets: Vec<Preset> = serde_json::from_str(json).map_err(|error| PresetError::Syntax {
+        file: "catalog.json".to_owned(),
+        message: error.to_string(),
+    })?;
     Ok(presets)
 }
 

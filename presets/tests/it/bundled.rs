@@ -131,7 +131,10 @@ fn ids_and_names_are_unique_and_ids_match_file_names() {
 fn names_are_ascii_and_listed_in_case_blind_alphabetical_order() {
     let names: Vec<&str> = all().iter().map(|preset| preset.name.as_str()).collect();
     for name in &names {
-        assert!(name.is_ascii(), "{name:?} is not ASCII: sort_key must fold Unicode case");
+        assert!(
+            name.is_ascii(),
+            "{name:?} is not ASCII: sort_key must fold Unicode case"
+        );
     }
     let mut sorted = names.clone();
     sorted.sort_by_key(|name| name.to_lowercase());

@@ -38,7 +38,10 @@ fn the_catalog_file_lists_the_presets_by_name() {
     let read = parse_catalog(&text).expect("the catalog reads");
     let names: Vec<String> = read.iter().map(|p| p.name.to_ascii_lowercase()).collect();
     assert!(names.len() > 1, "the catalog lists presets");
-    assert!(names.is_sorted(), "catalog.json is not sorted by name: {names:?}");
+    assert!(
+        names.is_sorted(),
+        "catalog.json is not sorted by name: {names:?}"
+    );
 }
 
 #[test]
